@@ -1,0 +1,171 @@
+"""Source definitions in YAML, validated with pydantic.
+
+One file per source, in the spirit of the seed document:
+
+    source: shop
+    type: files
+    frequency: daily
+    options:
+      path: samples/shop          # relative paths are relative to this file
+    streams:
+      - name: orders
+        format: csv
+        pattern: "orders/*.csv"
+        primary_key: [order_id]
+
+Values may reference secrets as `${NAME}` (an environment variable) or
+`${secretsmanager:<secret-id>}` / `${secretsmanager:<secret-id>#<json-key>}` (AWS Secrets Manager).
+References are resolved only when a source is built, and resolved values never reach logs:
+`SourceConfig` keeps the raw text, and errors name the reference, never its value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from loaders.core.errors import ConfigError
+from loaders.core.protocol import SyncMode
+
+Frequency = Literal["real-time", "hourly", "daily", "weekly", "monthly"]
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+_REFERENCE = re.compile(r"\$\{([^}]+)\}")
+
+
+class StreamConfig(BaseModel):
+    model_config = ConfigDict(extra="allow")  # family-specific keys (pattern, format, query, ...)
+
+    name: str
+    mode: SyncMode = SyncMode.APPEND
+    primary_key: list[str] = Field(default_factory=list)
+    cursor_field: str | None = None
+    frequency: Frequency | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _snake_case(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value):
+            raise ValueError("must be snake_case: lowercase letters, digits and underscores")
+        return value
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class SourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    type: str
+    description: str = ""
+    frequency: Frequency = "daily"
+    options: dict[str, Any] = Field(default_factory=dict)
+    streams: list[StreamConfig]
+    # Set by the loader, not the file: where the file lives, for relative paths and error messages.
+    path: Path | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _snake_case(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value):
+            raise ValueError("must be snake_case: lowercase letters, digits and underscores")
+        return value
+
+    def stream(self, name: str) -> StreamConfig:
+        for stream in self.streams:
+            if stream.name == name:
+                return stream
+        known = ", ".join(s.name for s in self.streams)
+        raise ConfigError(f"source {self.source!r} has no stream {name!r}", f"use one of: {known} (see {self.path})")
+
+    def resolved_options(self) -> dict[str, Any]:
+        """Options with `${...}` references resolved; keep the result out of logs."""
+        return {
+            key: resolve_references(value, where=f"{self.path}: options.{key}") for key, value in self.options.items()
+        }
+
+    def relative_path(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        if not path.is_absolute() and self.path is not None:
+            path = self.path.parent / path
+        return path.resolve()
+
+
+def load_source_config(path: Path) -> SourceConfig:
+    """Read and validate one source file; errors name the file, the key and the fix."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(
+            f"source file {path} does not exist", "check the path or run `lakehouse sources list`"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}", "fix the YAML syntax at the position shown") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{path} must hold a mapping with `source`, `type` and `streams`", "see README: adding a source"
+        )
+    try:
+        config = SourceConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(
+            f"{path}: key `{key}`: {first['msg']}",
+            f"correct `{key}` in {path} ({len(exc.errors())} problem(s) in all; see README: adding a source)",
+        ) from None
+    return config.model_copy(update={"path": path.resolve()})
+
+
+def resolve_references(value: Any, *, where: str) -> Any:
+    """Replace `${NAME}` / `${secretsmanager:id#key}` inside strings (recursively in lists and dicts)."""
+    if isinstance(value, dict):
+        return {k: resolve_references(v, where=f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_references(v, where=where) for v in value]
+    if not isinstance(value, str):
+        return value
+    return _REFERENCE.sub(lambda match: _resolve_one(match.group(1), where), value)
+
+
+def _resolve_one(reference: str, where: str) -> str:
+    if reference.startswith("secretsmanager:"):
+        return _secrets_manager(reference.removeprefix("secretsmanager:"), where)
+    if reference not in os.environ:
+        raise ConfigError(
+            f"{where} needs the secret ${{{reference}}}, which is not set",
+            f"export {reference}=... (or reference AWS Secrets Manager as ${{secretsmanager:<id>}})",
+        )
+    return os.environ[reference]
+
+
+def _secrets_manager(reference: str, where: str) -> str:
+    import json
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    secret_id, _, key = reference.partition("#")
+    try:
+        client = boto3.client("secretsmanager", region_name=os.environ.get("AWS_REGION", "us-east-1"))
+        secret = client.get_secret_value(SecretId=secret_id)["SecretString"]
+    except (ClientError, BotoCoreError) as exc:
+        raise ConfigError(
+            f"{where}: AWS Secrets Manager secret {secret_id!r} could not be read ({type(exc).__name__})",
+            "check the secret id, the region (AWS_REGION) and the caller's secretsmanager:GetSecretValue permission",
+        ) from None
+    if not key:
+        return secret
+    try:
+        return str(json.loads(secret)[key])
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(
+            f"{where}: secret {secret_id!r} has no JSON key {key!r}",
+            "check the key after `#` in the reference",
+        ) from None

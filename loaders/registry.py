@@ -1,0 +1,23 @@
+"""Source families by `type:`. A new family is one module with a `build(config) -> Source`."""
+
+from __future__ import annotations
+
+import importlib
+
+from loaders.core.config import SourceConfig
+from loaders.core.errors import ConfigError
+from loaders.core.protocol import Source
+
+FAMILIES: dict[str, str] = {
+    "files": "loaders.files",
+}
+
+
+def build_source(config: SourceConfig) -> Source:
+    module_name = FAMILIES.get(config.type)
+    if module_name is None:
+        raise ConfigError(
+            f"{config.path}: key `type`: unknown source type {config.type!r}",
+            f"use one of: {', '.join(sorted(FAMILIES))}",
+        )
+    return importlib.import_module(module_name).build(config)

@@ -1,0 +1,114 @@
+"""The main job end to end: load every source → register bronze → `dbt build` → docs → summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
+
+from loaders.core.errors import LakehouseError
+from loaders.core.storage import LakehouseRoot
+from loaders.pipeline import StreamResult, load_source
+from orchestration.catalog import (
+    LAYER_DATABASES,
+    count_rows,
+    ensure_layer_databases,
+    register_bronze,
+    thrift_cursor,
+)
+from orchestration.platform.jars import JarSet
+from orchestration.platform.spark import SparkThriftServer, ThriftEndpoint
+from orchestration.progress import load_progress
+from orchestration.source_files import all_sources
+from orchestration.transform import TARGET_DIR, DbtOutcome, docs_index, run_dbt
+
+MART_DATABASES = ("sales", "marketing", "finance", "hr")
+
+
+@dataclass
+class DemoSummary:
+    root: str
+    loads: list[StreamResult] = field(default_factory=list)
+    rows_by_layer: dict[str, int] = field(default_factory=dict)
+    tables_by_layer: dict[str, int] = field(default_factory=dict)
+    build: DbtOutcome | None = None
+
+
+def run_demo(console: Console, *, keep_running: bool = False) -> DemoSummary:
+    root = LakehouseRoot.from_env()
+    root.check()
+    summary = DemoSummary(root.uri)
+    console.print(f"[bold]Lakehouse root[/]: {root.uri}")
+
+    with console.status("Resolving the Delta and hadoop-aws jars (first run downloads them)…"):
+        JarSet.for_installed().resolve()
+    server = SparkThriftServer(root)
+    with console.status("Starting the local Spark Thrift server…"):
+        state, started = server.start()
+    console.print(f"Spark Thrift server on {state.host}:{state.port} ({'started' if started else 'already running'})")
+    try:
+        configs = all_sources()
+        with load_progress(console) as on_batch:
+            for config in configs:
+                summary.loads += load_source(root, config, on_batch=on_batch)
+        with thrift_cursor(server.endpoint) as cursor:
+            ensure_layer_databases(cursor, root)
+            register_bronze(cursor, root, configs)
+        summary.build = run_dbt(["build"])
+        run_dbt(["docs", "generate"])
+        with thrift_cursor(server.endpoint) as cursor:
+            _count_layers(cursor, summary)
+    finally:
+        if started and not keep_running:
+            server.stop()
+    _print_summary(console, summary, server.endpoint, still_running=keep_running or not started)
+    if summary.build is not None and not summary.build.success:
+        raise LakehouseError(
+            "dbt build failed:\n  " + "\n  ".join(summary.build.failures),
+            "read the failures above; dbt's log is dbt/logs/dbt.log",
+        )
+    return summary
+
+
+def _count_layers(cursor, summary: DemoSummary) -> None:
+    layers = {"silver": ["silver"], "marts": list(MART_DATABASES)}
+    cursor.execute("show databases")
+    bronze = [row[0] for row in cursor.fetchall() if row[0].startswith("bronze_")]
+    layers["bronze"] = bronze
+    for layer in ("bronze", "silver", "marts"):
+        rows = tables = 0
+        for database in layers[layer]:
+            if database not in LAYER_DATABASES and not database.startswith("bronze_"):
+                continue
+            cursor.execute(f"show tables in {database}")
+            for row in cursor.fetchall():
+                rows += count_rows(cursor, f"{database}.{row[1]}")
+                tables += 1
+        summary.rows_by_layer[layer] = rows
+        summary.tables_by_layer[layer] = tables
+
+
+def _print_summary(console: Console, summary: DemoSummary, endpoint: ThriftEndpoint, *, still_running: bool) -> None:
+    table = Table(title="Lakehouse demo", show_header=True)
+    table.add_column("layer")
+    table.add_column("tables", justify="right")
+    table.add_column("rows", justify="right")
+    for layer in ("bronze", "silver", "marts"):
+        table.add_row(layer, str(summary.tables_by_layer.get(layer, 0)), f"{summary.rows_by_layer.get(layer, 0):,}")
+    console.print(table)
+    loaded = sum(r.rows for r in summary.loads)
+    console.print(f"Loaded {loaded:,} rows in {len(summary.loads)} streams this run.")
+    if summary.build is not None:
+        statuses = summary.build.statuses
+        console.print(
+            f"dbt build: {statuses.get('success', 0)} models/seeds built, {statuses.get('pass', 0)} tests passed, "
+            f"{statuses.get('fail', 0) + statuses.get('error', 0)} failed, {statuses.get('warn', 0)} warnings"
+        )
+    console.print(f"Docs site: {docs_index()}  (serve it with `lakehouse docs serve`)")
+    console.print(f"dbt artifacts: {TARGET_DIR} (manifest.json, run_results.json, catalog.json)")
+    if still_running:
+        console.print(
+            f"The Spark Thrift server keeps running on {endpoint.host}:{endpoint.port} for BI tools and dbt; "
+            "stop it with `lakehouse spark stop`."
+        )
