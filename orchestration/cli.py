@@ -44,8 +44,9 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except LakehouseError as exc:
-            console.print(f"[bold red]error:[/] {exc.cause}")
-            console.print(f"[bold]fix:[/] {exc.fix}")
+            # soft_wrap: paths and commands in the message must stay whole to be copied.
+            console.print(f"[bold red]error:[/] {exc.cause}", soft_wrap=True)
+            console.print(f"[bold]fix:[/] {exc.fix}", soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -250,10 +251,10 @@ def docs_serve(port: Annotated[int, typer.Option(help="HTTP port.")] = 8080) -> 
     """Serve the generated docs site on http://127.0.0.1:PORT."""
     import http.server
 
-    from orchestration.transform import TARGET_DIR, docs_index
+    from orchestration.transform import docs_index, target_dir
 
     if not docs_index().exists():
         raise LakehouseError("the docs site has not been generated yet", "run `lakehouse docs generate` first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(TARGET_DIR))
-    console.print(f"Serving {TARGET_DIR} on http://127.0.0.1:{port} (Ctrl-C stops)")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(target_dir()))
+    console.print(f"Serving {target_dir()} on http://127.0.0.1:{port} (Ctrl-C stops)")
     http.server.ThreadingHTTPServer(("127.0.0.1", port), handler).serve_forever()

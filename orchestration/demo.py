@@ -21,7 +21,7 @@ from orchestration.platform.jars import JarSet
 from orchestration.platform.spark import SparkThriftServer, ThriftEndpoint
 from orchestration.progress import load_progress
 from orchestration.source_files import all_sources
-from orchestration.transform import TARGET_DIR, DbtOutcome, docs_index, run_dbt
+from orchestration.transform import DbtOutcome, target_dir, docs_index, run_dbt
 
 MART_DATABASES = ("sales", "marketing", "finance", "hr")
 
@@ -106,7 +106,7 @@ def _print_summary(console: Console, summary: DemoSummary, endpoint: ThriftEndpo
             f"{statuses.get('fail', 0) + statuses.get('error', 0)} failed, {statuses.get('warn', 0)} warnings"
         )
     console.print(f"Docs site: {docs_index()}  (serve it with `lakehouse docs serve`)")
-    console.print(f"dbt artifacts: {TARGET_DIR} (manifest.json, run_results.json, catalog.json)")
+    console.print(f"dbt artifacts: {target_dir()} (manifest.json, run_results.json, catalog.json)")
     if still_running:
         console.print(
             f"The Spark Thrift server keeps running on {endpoint.host}:{endpoint.port} for BI tools and dbt; "

@@ -12,7 +12,11 @@ from loaders.core.storage import PROJECT_DIR
 from orchestration.platform.spark import ThriftEndpoint
 
 DBT_DIR = PROJECT_DIR / "dbt"
-TARGET_DIR = DBT_DIR / "target"
+
+
+def target_dir() -> Path:
+    """dbt's artifacts folder; DBT_TARGET_PATH (dbt's own variable) moves it, as the tests do."""
+    return Path(os.environ.get("DBT_TARGET_PATH", DBT_DIR / "target")).resolve()
 
 
 @dataclass
@@ -57,9 +61,9 @@ def _first_lines(message: str, count: int = 3) -> str:
 
 
 def run_results() -> dict:
-    path = TARGET_DIR / "run_results.json"
+    path = target_dir() / "run_results.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
 
 def docs_index() -> Path:
-    return TARGET_DIR / "index.html"
+    return target_dir() / "index.html"

@@ -120,7 +120,9 @@ def check_bucket(bucket: str) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    client = boto3.client("s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION", "us-east-1"))
+    # A fresh session: boto3's default session caches the credentials it first found.
+    session = boto3.session.Session()
+    client = session.client("s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION", "us-east-1"))
     where = endpoint or "AWS S3"
     try:
         client.head_bucket(Bucket=bucket)

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 from pathlib import Path
 
 from loaders.core.errors import PlatformError
@@ -20,6 +21,20 @@ from orchestration.platform.process import ManagedServer, ServerState
 
 DEFAULT_S3_PORT = 8333
 DEFAULT_BUCKET = "lakehouse"
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports free right now on loopback (held open together so none repeats)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 class SeaweedS3:
@@ -79,12 +94,22 @@ class SeaweedS3:
         self.credentials()
         data = self.home / "data"
         data.mkdir(parents=True, exist_ok=True)
-        # Fixed internal ports (master, volume, filer) offset from the S3 port keep two instances apart.
+        # SeaweedFS's internal servers default to fixed ports (and gRPC on port+10000); free ones
+        # keep several instances (a developer's and the tests') apart. Telemetry is off: loopback only.
+        internal = free_ports(7)
+        names = (
+            "master.port",
+            "master.port.grpc",
+            "volume.port",
+            "volume.port.grpc",
+            "filer.port",
+            "filer.port.grpc",
+            "s3.port.grpc",
+        )
         command = [
-            weed, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            f"-master.port={self.port + 1000}", f"-volume.port={self.port + 1001}",
-            f"-filer.port={self.port + 1002}", "-s3", f"-s3.port={self.port}",
-            f"-s3.config={self.identities}", "-volume.max=0",
+            weed, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
+            *(f"-{name}={port}" for name, port in zip(names, internal, strict=True)),
+            "-s3", f"-s3.port={self.port}", f"-s3.config={self.identities}", "-volume.max=0",
         ]  # fmt: skip
         state = self.server.launch(
             command,
@@ -100,7 +125,8 @@ class SeaweedS3:
         return state, True
 
     def stop(self) -> bool:
-        return self.server.stop()
+        # weed drains for half a minute on SIGTERM; its data is flushed, so a short wait is enough.
+        return self.server.stop(timeout=5.0)
 
     def client(self):
         import boto3

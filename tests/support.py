@@ -1,0 +1,35 @@
+"""Helpers shared by the test suites (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from loaders.core.storage import LakehouseRoot
+from orchestration.platform.jars import JarSet
+from orchestration.platform.spark import SparkThriftServer, ThriftEndpoint
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SparkServer:
+    root: LakehouseRoot
+    endpoint: ThriftEndpoint
+    server: SparkThriftServer
+
+
+def start_spark(root: LakehouseRoot) -> SparkServer:
+    """Start a Thrift server for `root` on a free port (the jars are fetched once if missing)."""
+    JarSet.for_installed().resolve()
+    endpoint = ThriftEndpoint("127.0.0.1", free_port())
+    server = SparkThriftServer(root, endpoint)
+    server.start()
+    return SparkServer(root, endpoint, server)
