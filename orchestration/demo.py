@@ -21,7 +21,7 @@ from orchestration.platform.jars import JarSet
 from orchestration.platform.spark import SparkThriftServer, ThriftEndpoint
 from orchestration.progress import load_progress
 from orchestration.source_files import all_sources
-from orchestration.transform import DbtOutcome, target_dir, docs_index, run_dbt
+from orchestration.transform import DbtOutcome, docs_index, run_dbt, target_dir
 
 MART_DATABASES = ("sales", "marketing", "finance", "hr")
 

@@ -2,10 +2,8 @@
 
 with customers as (
 
-    select * from {{ ref('brz_shop__customers') }}
-    {% if is_incremental() %}
-        where _loaded_at > (select max(_loaded_at) from {{ this }})
-    {% endif %}
+    select * from {{ ref('brz_shop__customers') }} as bronze_rows
+    {{ loaded_since_last_build('bronze_rows') }}
 
 ),
 
@@ -45,8 +43,10 @@ final as (
     from latest
     {% if is_incremental() %}
         where not exists (
-            select 1 from {{ this }} as current_rows
-            where current_rows.customer_id = latest.customer_id
+            select 1
+            from {{ this }} as current_rows
+            where
+                current_rows.customer_id = latest.customer_id
                 and current_rows.updated_at > latest.updated_at
         )
     {% endif %}

@@ -2,11 +2,8 @@
 
 with orders as (
 
-    select * from {{ ref('brz_shop__orders') }}
-    {% if is_incremental() %}
-        -- only versions loaded since the last build
-        where _loaded_at > (select max(_loaded_at) from {{ this }})
-    {% endif %}
+    select * from {{ ref('brz_shop__orders') }} as bronze_rows
+    {{ loaded_since_last_build('bronze_rows') }}
 
 ),
 
@@ -50,8 +47,10 @@ final as (
     {% if is_incremental() %}
         -- a late, older version never overwrites a newer one already in silver
         where not exists (
-            select 1 from {{ this }} as current_rows
-            where current_rows.order_id = latest.order_id
+            select 1
+            from {{ this }} as current_rows
+            where
+                current_rows.order_id = latest.order_id
                 and current_rows.updated_at > latest.updated_at
         )
     {% endif %}

@@ -1,0 +1,37 @@
+# Two commands for a fresh machine:  `make demo`  and  `make test`.
+# Everything else here is what those two need (a virtualenv, the Python packages, the Spark jars).
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install jars lint clean
+
+demo: install jars  ## load the bundled sources, build every dbt model, print a summary
+	$(BIN)/lakehouse demo
+
+test: install jars  ## lint, then every test suite (starts its own Spark, S3 and other servers)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==26.3
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+jars: install  ## Delta + hadoop-aws jars for the pinned pyspark, from Maven Central into ~/.cache/lakehouse
+	$(BIN)/lakehouse spark setup
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	-$(BIN)/lakehouse spark stop
+	-$(BIN)/lakehouse s3 stop
+	rm -rf .lakehouse dbt/target dbt/logs
