@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import socket
+import sys
 from pathlib import Path
 
 from loaders.core.errors import PlatformError
@@ -35,6 +36,12 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def find_weed() -> str | None:
+    """`weed` is installed beside the interpreter (the virtualenv's bin/), which may not be on PATH."""
+    beside = Path(sys.executable).parent / "weed"
+    return str(beside) if beside.exists() else shutil.which("weed")
 
 
 class SeaweedS3:
@@ -85,7 +92,7 @@ class SeaweedS3:
             if bucket:
                 self.create_bucket(bucket)
             return running, False
-        weed = shutil.which("weed")
+        weed = find_weed()
         if weed is None:
             raise PlatformError(
                 "the SeaweedFS binary `weed` is not installed",
