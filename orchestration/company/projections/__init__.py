@@ -1,0 +1,1 @@
+"""One module per group of source systems; each turns the model into those systems' native records."""
