@@ -17,6 +17,7 @@ from orchestration.catalog import (
     register_bronze,
     thrift_cursor,
 )
+from orchestration.company_data import ensure_company
 from orchestration.platform.jars import JarSet
 from orchestration.platform.spark import SparkThriftServer, ThriftEndpoint
 from orchestration.progress import load_progress
@@ -35,11 +36,15 @@ class DemoSummary:
     build: DbtOutcome | None = None
 
 
-def run_demo(console: Console, *, keep_running: bool = False) -> DemoSummary:
+def run_demo(console: Console, *, keep_running: bool = False, days: int = 0, scale: float = 1.0) -> DemoSummary:
+    """The main job; `days` > 0 then simulates that many further days, each loaded and built in turn."""
     root = LakehouseRoot.from_env()
     root.check()
     summary = DemoSummary(root.uri)
     console.print(f"[bold]Lakehouse root[/]: {root.uri}")
+    with console.status("Generating the synthetic company (first run only)…"):
+        company = ensure_company(scale=scale)
+    console.print(f"Company data: {company.folder} (seed {company.seed}, scale {company.scale}, to {company.last_day})")
 
     with console.status("Resolving the Delta and hadoop-aws jars (first run downloads them)…"):
         JarSet.for_installed().resolve()
@@ -49,13 +54,11 @@ def run_demo(console: Console, *, keep_running: bool = False) -> DemoSummary:
     console.print(f"Spark Thrift server on {state.host}:{state.port} ({'started' if started else 'already running'})")
     try:
         configs = all_sources()
-        with load_progress(console) as on_batch:
-            for config in configs:
-                summary.loads += load_source(root, config, on_batch=on_batch)
-        with thrift_cursor(server.endpoint) as cursor:
-            ensure_layer_databases(cursor, root)
-            register_bronze(cursor, root, configs)
-        summary.build = run_dbt(["build"])
+        _load_and_build(console, root, server.endpoint, configs, summary)
+        for _ in range(days):
+            day = company.next_day()
+            console.print(f"[bold]Day {day}[/]: loading the changes of {company.last_day}")
+            _load_and_build(console, root, server.endpoint, configs, summary)
         run_dbt(["docs", "generate"])
         with thrift_cursor(server.endpoint) as cursor:
             _count_layers(cursor, summary)
@@ -63,12 +66,22 @@ def run_demo(console: Console, *, keep_running: bool = False) -> DemoSummary:
         if started and not keep_running:
             server.stop()
     _print_summary(console, summary, server.endpoint, still_running=keep_running or not started)
-    if summary.build is not None and not summary.build.success:
+    return summary
+
+
+def _load_and_build(console: Console, root: LakehouseRoot, endpoint, configs, summary: DemoSummary) -> None:
+    with load_progress(console) as on_batch:
+        for config in configs:
+            summary.loads += load_source(root, config, on_batch=on_batch)
+    with thrift_cursor(endpoint) as cursor:
+        ensure_layer_databases(cursor, root)
+        register_bronze(cursor, root, configs)
+    summary.build = run_dbt(["build"])
+    if not summary.build.success:
         raise LakehouseError(
             "dbt build failed:\n  " + "\n  ".join(summary.build.failures),
-            "read the failures above; dbt's log is dbt/logs/dbt.log",
+            "read the failures above; dbt's log is in dbt/logs/dbt.log",
         )
-    return summary
 
 
 def _count_layers(cursor, summary: DemoSummary) -> None:

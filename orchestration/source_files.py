@@ -1,4 +1,5 @@
-"""Where source definitions live: `orchestration/sources/*.yml`, or the folder in LAKEHOUSE_SOURCES."""
+"""Where source definitions live: `orchestration/sources/embedded/*.yml` (the embedded default: the
+generated company and the sample shop), or the folder named by LAKEHOUSE_SOURCES."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from pathlib import Path
 
 from loaders.core.config import SourceConfig, load_source_config
 from loaders.core.errors import ConfigError
+from loaders.core.storage import lakehouse_home
 
-DEFAULT_SOURCES_DIR = Path(__file__).resolve().parent / "sources"
+DEFAULT_SOURCES_DIR = Path(__file__).resolve().parent / "sources" / "embedded"
 
 
 def sources_dir() -> Path:
+    # Source files reference ${LAKEHOUSE_HOME} (where the generated samples live); give it its default.
+    os.environ.setdefault("LAKEHOUSE_HOME", str(lakehouse_home()))
     folder = Path(os.environ.get("LAKEHOUSE_SOURCES", DEFAULT_SOURCES_DIR)).expanduser().resolve()
     if not folder.is_dir():
         raise ConfigError(

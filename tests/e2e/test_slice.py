@@ -19,7 +19,7 @@ from orchestration.catalog import ensure_layer_databases, register_bronze, thrif
 from orchestration.transform import run_dbt
 from tests.support import PROJECT_DIR, SparkServer, start_spark
 
-SHOP = PROJECT_DIR / "orchestration" / "sources" / "shop.yml"
+SHOP = PROJECT_DIR / "orchestration" / "sources" / "embedded" / "shop.yml"
 BUSINESS_COLUMNS = (
     "order_id, customer_id, order_status, currency_code, is_cancelled, order_amount, order_date, updated_at"
 )
