@@ -117,6 +117,8 @@ class SeaweedS3:
             weed, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
             *(f"-{name}={port}" for name, port in zip(names, internal, strict=True)),
             "-s3", f"-s3.port={self.port}", f"-s3.config={self.identities}", "-volume.max=0",
+            # The Iceberg and Lance catalogs would listen on fixed ports (8181, 9101); not needed here.
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]  # fmt: skip
         state = self.server.launch(
             command,
