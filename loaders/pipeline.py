@@ -1,16 +1,39 @@
-"""Run a source's streams into bronze, batch by batch, resuming from the table's own state."""
+"""Run a source's streams into bronze, batch by batch, resuming from the table's own state.
+
+Per batch: the stream's rejects and the rows that break the declared schema go to quarantine, the
+rest is fitted to the table by the stream's schema policy, and the batch is committed to bronze with
+its cursor in one Delta commit (see `loaders.core.bronze`). Per stream load: one ledger row, written
+also when the load fails. Transient source errors are retried with backoff, re-opening the stream
+from the last committed cursor. Nothing a load logs, raises or records carries a secret.
+"""
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
-from loaders.core.bronze import BronzeTable, new_load_id
-from loaders.core.config import SourceConfig
-from loaders.core.protocol import Batch, Stream, SyncMode
+import pyarrow as pa
+import structlog
+
+from loaders.core.bronze import RESERVED_NAMES, BronzeTable, StreamState, Write, new_load_id
+from loaders.core.changes import apply_soft_deletes, latest_per_key, locate, split_invalid, without_deletes
+from loaders.core.config import SourceConfig, StreamConfig
+from loaders.core.delta import Stamp
+from loaders.core.errors import ConfigError, LakehouseError
+from loaders.core.ledger import Ledger, LedgerEntry
+from loaders.core.protocol import Batch, Source, Stream, SyncMode
+from loaders.core.quarantine import Quarantine, Rejected, rejects_of
+from loaders.core.redact import Redactor, redacted_error
+from loaders.core.retry import RetryPolicy, TransientSourceError
+from loaders.core.schema_policy import SchemaPolicy, conform
 from loaders.core.storage import LakehouseRoot
 from loaders.registry import build_source
+
+log = structlog.get_logger("loaders")
 
 
 @dataclass
@@ -19,7 +42,7 @@ class StreamResult:
     stream: str
     load_id: str
     mode: str
-    rows: int = 0
+    rows: int = 0  # rows loaded into bronze
     bytes: int = 0
     batches: int = 0
     seconds: float = 0.0
@@ -27,9 +50,56 @@ class StreamResult:
     cursor_after: str | None = None
     status: str = "running"
     error: str | None = None
+    pipeline: str = "default"
+    rows_read: int = 0
+    rows_quarantined: int = 0
+    rows_rescued: int = 0
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    exception: LakehouseError | None = field(default=None, repr=False)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows
+
+    def ledger_entry(self) -> LedgerEntry:
+        finished = datetime.now(UTC)
+        return LedgerEntry(
+            load_id=self.load_id,
+            pipeline=self.pipeline,
+            source=self.source,
+            stream=self.stream,
+            mode=self.mode,
+            status=self.status,
+            rows_read=self.rows_read,
+            rows_loaded=self.rows,
+            rows_quarantined=self.rows_quarantined,
+            rows_rescued=self.rows_rescued,
+            bytes=self.bytes,
+            batches=self.batches,
+            started_at=self.started_at,
+            finished_at=finished,
+            duration_s=self.seconds,
+            error=self.error,
+            cursor_before=self.cursor_before,
+            cursor_after=self.cursor_after,
+        )
 
 
 ProgressHook = Callable[[StreamResult], None]
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """What the pipeline does with a stream's batches; from the stream's entry in the source file."""
+
+    schema_policy: SchemaPolicy = SchemaPolicy.EVOLVE
+    partition_by: tuple[str, ...] = ()
+    soft_delete_field: str | None = None
+    config_path: Path | None = None
+
+    @classmethod
+    def from_config(cls, stream: StreamConfig, path: Path | None) -> StreamSettings:
+        return cls(stream.schema_policy, tuple(stream.partition_by), stream.soft_delete_field, path)
 
 
 def load_source(
@@ -40,16 +110,49 @@ def load_source(
     full_refresh: bool = False,
     pipeline: str = "default",
     on_batch: ProgressHook | None = None,
+    retry: RetryPolicy | None = None,
+    raise_on_error: bool = True,
 ) -> list[StreamResult]:
-    """Load the named streams (all when None) of one source; one result per stream."""
-    source = build_source(config)
-    source.check()
-    wanted = [config.stream(name).name for name in streams] if streams else None
-    return [
-        load_stream(root, source.name, stream, full_refresh=full_refresh, pipeline=pipeline, on_batch=on_batch)
-        for stream in source.streams()
-        if wanted is None or stream.spec.name in wanted
-    ]
+    """Load the named streams (all when None) of one source; one result (and ledger row) per stream.
+
+    A failing stream does not stop the others; with `raise_on_error` the first failure is raised
+    once every stream has run.
+    """
+    wanted = [config.stream(name).name for name in streams] if streams else [s.name for s in config.streams]
+    _warn_about_locking_provider(root)
+    redactor = Redactor(config.secret_values())
+    ledger = Ledger(root)
+    source = _open_source(config, wanted, pipeline, ledger, redactor)
+    results = []
+    for stream in source.streams():
+        if stream.spec.name not in wanted:
+            continue
+        context = _LoadContext(
+            settings=StreamSettings.from_config(config.stream(stream.spec.name), config.path),
+            pipeline=pipeline,
+            full_refresh=full_refresh,
+            on_batch=on_batch,
+            retry=retry or RetryPolicy(),
+            redactor=redactor,
+            ledger=ledger,
+        )
+        results.append(_StreamLoad(root, source.name, stream, context).run())
+    failed = [r.exception for r in results if r.exception is not None]
+    if raise_on_error and failed:
+        raise failed[0]
+    return results
+
+
+def _open_source(config: SourceConfig, streams: list[str], pipeline: str, ledger: Ledger, redactor: Redactor) -> Source:
+    """Build and check the source; when that fails, every requested stream's load failed, on record."""
+    try:
+        source = build_source(config)
+        source.check()
+        return source
+    except Exception as exc:
+        failure = redacted_error(exc, redactor, f"source {config.source!r}")
+    _record_unstarted(ledger, config, streams, pipeline, failure, redactor)
+    raise failure  # outside the `except`: the scrubbed error carries no link to the original
 
 
 def load_stream(
@@ -60,35 +163,284 @@ def load_stream(
     full_refresh: bool = False,
     pipeline: str = "default",
     on_batch: ProgressHook | None = None,
+    settings: StreamSettings | None = None,
+    retry: RetryPolicy | None = None,
+    redactor: Redactor | None = None,
 ) -> StreamResult:
-    table = BronzeTable(root, source_name, stream.spec.name)
-    app_id = f"{pipeline}/{source_name}/{stream.spec.name}"
-    state = table.state(app_id)
-    replace = full_refresh or stream.spec.mode == SyncMode.FULL_REFRESH
-    result = StreamResult(
-        source_name, stream.spec.name, new_load_id(), "full_refresh" if replace else stream.spec.mode.value
+    """Load one stream; raises its (scrubbed) error after recording the failure in the ledger."""
+    context = _LoadContext(
+        settings=settings or StreamSettings(),
+        pipeline=pipeline,
+        full_refresh=full_refresh,
+        on_batch=on_batch,
+        retry=retry or RetryPolicy(),
+        redactor=redactor or Redactor(),
+        ledger=Ledger(root),
     )
-    result.cursor_before = state.cursor
-    started = time.monotonic()
-    version = state.version
-    first = True
-    for batch in stream.read(None if replace else state.cursor):
-        version += 1
-        _commit(table, batch, app_id, version, result.load_id, overwrite=replace and first)
-        first = False
-        result.rows += batch.data.num_rows
-        result.bytes += batch.data.nbytes
-        result.batches += 1
-        result.cursor_after = batch.cursor
-        result.seconds = time.monotonic() - started
-        if on_batch is not None:
-            on_batch(result)
-    result.seconds = time.monotonic() - started
-    if result.batches == 0:
-        result.cursor_after = state.cursor
-    result.status = "success"
+    result = _StreamLoad(root, source_name, stream, context).run()
+    if result.exception is not None:
+        raise result.exception
     return result
 
 
-def _commit(table: BronzeTable, batch: Batch, app_id: str, version: int, load_id: str, *, overwrite: bool) -> None:
-    table.commit(batch.data, app_id=app_id, version=version, cursor=batch.cursor, load_id=load_id, overwrite=overwrite)
+@dataclass(frozen=True)
+class _LoadContext:
+    settings: StreamSettings
+    pipeline: str
+    full_refresh: bool
+    on_batch: ProgressHook | None
+    retry: RetryPolicy
+    redactor: Redactor
+    ledger: Ledger
+
+
+class _StreamLoad:
+    """One load of one stream: read, quarantine, conform, commit, account, record."""
+
+    def __init__(self, root: LakehouseRoot, source_name: str, stream: Stream, context: _LoadContext) -> None:
+        self.stream = stream
+        self.spec = stream.spec
+        self.context = context
+        self.settings = context.settings
+        self.app_id = f"{context.pipeline}/{source_name}/{stream.spec.name}"
+        self.table = BronzeTable(root, source_name, stream.spec.name, partition_by=self.settings.partition_by)
+        self.quarantine = Quarantine(root)
+        self.result = StreamResult(
+            source_name, stream.spec.name, new_load_id(), stream.spec.mode.value, pipeline=context.pipeline
+        )
+        self._started = time.monotonic()
+        self._columns_checked = False
+
+    def run(self) -> StreamResult:
+        try:
+            self._load()
+            self.result.status = "success"
+        except Exception as exc:
+            self.result.status = "failed"
+            self.result.exception = redacted_error(exc, self.context.redactor, f"{self._name}")
+            self.result.error = self.context.redactor.describe(self.result.exception)
+        self.result.seconds = time.monotonic() - self._started
+        self._record()
+        return self.result
+
+    @property
+    def _name(self) -> str:
+        return f"{self.result.source}.{self.result.stream}"
+
+    def _load(self) -> None:
+        self.table.check_partitioning()
+        state = self.table.state(self.app_id)
+        self._refuse_lost_state(state)
+        replace = self.context.full_refresh or self.spec.mode == SyncMode.FULL_REFRESH
+        starting = replace and not state.refreshing  # a refresh cut short is continued, never restarted
+        refresh = starting or state.refreshing
+        self.result.mode = SyncMode.FULL_REFRESH.value if refresh else self.spec.mode.value
+        self.result.cursor_before = self.result.cursor_after = state.cursor
+        version = state.version
+        for batch, last in self._batches(None if starting else state.cursor):
+            version += 1
+            marker = ("done" if last else "running") if refresh else None
+            self._commit(batch, version, overwrite=starting and self.result.batches == 0, refresh=marker)
+        if refresh and self.result.batches == 0:
+            self._finish_empty_refresh(version + 1, replace_rows=starting)
+
+    def _refuse_lost_state(self, state: StreamState) -> None:
+        if state.lost and not self.context.full_refresh:
+            raise ConfigError(
+                f"bronze table {self.table.uri} has committed batch {state.version} of {self.app_id!r}, "
+                "but the commit holding its cursor is no longer in the Delta log",
+                f"reload the stream from scratch: lakehouse load {self.result.source} "
+                f"--stream {self.result.stream} --full-refresh",
+            )
+
+    def _batches(self, cursor: str | None) -> Iterator[tuple[Batch, bool]]:
+        """The stream's batches, each flagged when it is the last; transient errors re-open the stream
+        from the last committed cursor after a backoff."""
+        policy = self.context.retry
+        attempt = 0
+        while True:
+            try:
+                for batch, last in _with_last(self.stream.read(cursor)):
+                    yield batch, last
+                    cursor, attempt = batch.cursor, 0  # the caller has committed it
+                return
+            except TransientSourceError as exc:
+                attempt += 1
+                if attempt >= policy.max_attempts:
+                    raise
+                wait = policy.delay(attempt, exc)
+                log.warning(
+                    "load.retry",
+                    stream=self._name,
+                    attempt=attempt,
+                    wait_s=round(wait, 3),
+                    error=self.context.redactor.describe(exc),
+                )
+                policy.sleep(wait)
+
+    def _commit(self, batch: Batch, version: int, *, overwrite: bool, refresh: str | None) -> None:
+        data = _as_table(batch.data)
+        rejects = list(rejects_of(batch))
+        read = data.num_rows + len(rejects)
+        data, invalid = self._prepare(data)
+        target = None if overwrite else self.table.data_schema()
+        if target is not None and len(target) == 0:  # created by an empty first batch: nothing to fit to yet
+            target = None
+        conformed = conform(data, target, self.settings.schema_policy, passthrough=RESERVED_NAMES)
+        rejects += invalid + conformed.rejects
+        if read != conformed.data.num_rows + len(rejects):  # a bug, not a data problem: stop before committing
+            raise RuntimeError(f"{self._name}: batch {version} does not reconcile ({read} read)")
+        stamp = Stamp(self.app_id, version, self.result.load_id)
+        self.quarantine.write(rejects, source=self.result.source, stream=self.result.stream, stamp=stamp)
+        self._write(conformed.data, batch.cursor, version, overwrite=overwrite, refresh=refresh)
+        self._account(batch, read, conformed.data.num_rows, len(rejects), conformed.rescued_rows)
+
+    def _prepare(self, data: pa.Table) -> tuple[pa.Table, list[Rejected]]:
+        """Check the declared columns once, mark soft deletes, move out rows that break the declared schema."""
+        if data.num_rows and not self._columns_checked:
+            self._check_declared_columns(data)
+            self._columns_checked = True
+        if self.settings.soft_delete_field:
+            data = apply_soft_deletes(data, self.settings.soft_delete_field)
+        return split_invalid(data, self.spec.primary_key, require_op=self.spec.mode == SyncMode.CDC)
+
+    def _write(self, data: pa.Table, cursor: str | None, version: int, *, overwrite: bool, refresh: str | None) -> None:
+        how = Write.OVERWRITE if overwrite else Write.APPEND
+        # An empty batch (a file with no rows, a marker that a file is done) only moves the cursor: appended.
+        if self.spec.mode in (SyncMode.MERGE, SyncMode.CDC) and data.num_rows:
+            data = latest_per_key(data, self.spec.primary_key)
+            if overwrite or not self._table_has(self.spec.primary_key):  # nothing to match: inserts only
+                data = without_deletes(data)
+            else:
+                how = Write.MERGE
+        self.table.commit(
+            data,
+            app_id=self.app_id,
+            version=version,
+            cursor=cursor,
+            load_id=self.result.load_id,
+            write=how,
+            merge_keys=self.spec.primary_key,
+            refresh=refresh,
+        )
+
+    def _table_has(self, columns: list[str]) -> bool:
+        schema = self.table.data_schema()
+        return schema is not None and all(schema.get_field_index(c) >= 0 for c in columns)
+
+    def _account(self, batch: Batch, read: int, loaded: int, quarantined: int, rescued: int) -> None:
+        result = self.result
+        result.rows_read += read
+        result.rows += loaded
+        result.rows_quarantined += quarantined
+        result.rows_rescued += rescued
+        result.bytes += batch.data.nbytes
+        result.batches += 1
+        result.cursor_after = batch.cursor
+        result.seconds = time.monotonic() - self._started
+        if self.context.on_batch is not None:
+            self.context.on_batch(result)
+
+    def _finish_empty_refresh(self, version: int, *, replace_rows: bool) -> None:
+        """A refresh that read nothing still ends: the table is emptied (new refresh) and marked done."""
+        schema = self.table.data_schema()
+        if schema is None:
+            return
+        empty = schema.empty_table()
+        self._write(empty, self.result.cursor_after, version, overwrite=replace_rows, refresh="done")
+
+    def _check_declared_columns(self, data: pa.Table) -> None:
+        """Keys of the source file that name columns must name columns the data has."""
+        declared = {
+            "cursor_field": [self.spec.cursor_field] if self.spec.cursor_field else [],
+            "primary_key": list(self.spec.primary_key),
+            "partition_by": [c for c in self.settings.partition_by if c not in RESERVED_NAMES],
+            "soft_delete_field": [self.settings.soft_delete_field] if self.settings.soft_delete_field else [],
+        }
+        for key, columns in declared.items():
+            missing = [c for c in columns if not _present(data, c, top_level=key == "partition_by")]
+            if missing:
+                raise _missing_column_error(self.settings.config_path, self.spec.name, key, missing, data)
+        nested = [k for k in self.spec.primary_key if k not in data.column_names]
+        if nested and self.spec.mode in (SyncMode.MERGE, SyncMode.CDC):
+            raise ConfigError(
+                f"{self.settings.config_path}: stream {self.spec.name!r}: key `primary_key`: a {self.spec.mode.value} "
+                f"upserts on top-level columns, and {', '.join(map(repr, nested))} is nested in the data",
+                "use `mode: append` for this stream (silver deduplicates), or key it on top-level columns",
+            )
+
+    def _record(self) -> None:
+        result = self.result
+        event = "load.finished" if result.status == "success" else "load.failed"
+        log.info(
+            event,
+            stream=self._name,
+            load_id=result.load_id,
+            mode=result.mode,
+            rows_read=result.rows_read,
+            rows_loaded=result.rows,
+            rows_quarantined=result.rows_quarantined,
+            rows_rescued=result.rows_rescued,
+            batches=result.batches,
+            seconds=round(result.seconds, 3),
+            error=result.error,
+        )
+        try:
+            self.context.ledger.record(result.ledger_entry())
+        except Exception as exc:  # the load's own outcome matters more than its ledger row
+            log.error("ledger.write_failed", stream=self._name, error=self.context.redactor.describe(exc))
+
+
+def _present(data: pa.Table, column: str, *, top_level: bool) -> bool:
+    # Partitions must be top-level columns; cursors and keys may be nested (`segments.date`, DynamoDB's `Item`).
+    return column in data.column_names if top_level else locate(data.schema, column) is not None
+
+
+def _missing_column_error(path: Path | None, stream: str, key: str, missing: list[str], data: pa.Table) -> ConfigError:
+    available = ", ".join(c for c in data.column_names if c not in RESERVED_NAMES)
+    where = f"{path}: " if path else ""
+    return ConfigError(
+        f"{where}stream {stream!r}: key `{key}` names {', '.join(map(repr, missing))}, "
+        f"which is not in the stream's data; available columns: {available}",
+        f"set `{key}` to columns the stream has (one of: {available})"
+        + (f" in {path}" if path else "")
+        + ", or remove the key",
+    )
+
+
+def _record_unstarted(
+    ledger: Ledger, config: SourceConfig, streams: list[str], pipeline: str, error: LakehouseError, redactor: Redactor
+) -> None:
+    for name in streams:
+        result = StreamResult(config.source, name, new_load_id(), config.stream(name).mode.value, pipeline=pipeline)
+        result.status, result.error = "failed", redactor.describe(error)
+        log.info("load.failed", stream=f"{config.source}.{name}", load_id=result.load_id, error=result.error)
+        try:
+            ledger.record(result.ledger_entry())
+        except Exception as exc:
+            log.error("ledger.write_failed", stream=f"{config.source}.{name}", error=redactor.describe(exc))
+
+
+def _warn_about_locking_provider(root: LakehouseRoot) -> None:
+    """delta-rs 1.x dropped the DynamoDB log store; the variable now only changes the S3 backend."""
+    if root.scheme == "s3" and os.environ.get("AWS_S3_LOCKING_PROVIDER"):
+        log.warning(
+            "storage.locking_provider_ignored",
+            detail="deltalake 1.x has no DynamoDB log store; commits rely on S3 conditional put "
+            "(see loaders/README.md: Concurrency). Unset AWS_S3_LOCKING_PROVIDER.",
+        )
+
+
+def _with_last(batches: Iterator[Batch]) -> Iterator[tuple[Batch, bool]]:
+    """Pair each batch with whether it is the stream's last: a full refresh marks that one `done`."""
+    previous: Batch | None = None
+    for batch in batches:
+        if previous is not None:
+            yield previous, False
+        previous = batch
+    if previous is not None:
+        yield previous, True
+
+
+def _as_table(data: pa.RecordBatch | pa.Table) -> pa.Table:
+    return pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data

@@ -4,7 +4,8 @@ lakehouse demo                      load the bundled sources, build every dbt mo
 lakehouse spark setup|start|stop|status
 lakehouse s3 start|stop|status|env  a local S3 server (SeaweedFS) for the S3 path
 lakehouse load SOURCE [--stream S] [--full-refresh]
-lakehouse sources list
+lakehouse sources list|check|discover SOURCE
+lakehouse maintain [SOURCE] [--vacuum] [--retention-hours N] [--dry-run]
 lakehouse register                  register bronze tables and layer databases in the metastore
 lakehouse dbt ARGS...               run dbt with the project's profiles (e.g. `lakehouse dbt build`)
 lakehouse docs generate|serve
@@ -56,11 +57,13 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 @friendly_errors
 def demo(
     keep_running: Annotated[bool, typer.Option(help="Leave the Spark Thrift server running afterwards.")] = False,
+    days: Annotated[int, typer.Option(help="Then simulate N more days, each loaded and built incrementally.")] = 0,
+    scale: Annotated[float, typer.Option(help="Size of the generated company on first run (1 ≈ 150k rows).")] = 1.0,
 ) -> None:
-    """Run the main job on the embedded default: load → register → dbt build → docs → summary."""
+    """Run the main job on the embedded default: generate → load → register → dbt build → docs → summary."""
     from orchestration.demo import run_demo
 
-    run_demo(console, keep_running=keep_running)
+    run_demo(console, keep_running=keep_running, days=days, scale=scale)
 
 
 @spark_app.command("setup")
@@ -168,7 +171,11 @@ def load(
     stream: Annotated[list[str] | None, typer.Option("--stream", "-s", help="Only these streams.")] = None,
     full_refresh: Annotated[bool, typer.Option(help="Reload from the beginning and replace the table.")] = False,
 ) -> None:
-    """Load one source's streams into bronze, resuming from each stream's committed state."""
+    """Load one source's streams into bronze, resuming from each stream's committed state.
+
+    Every stream load is recorded in <root>/bronze/_ledger; unparseable records go to <root>/bronze/_quarantine.
+    Exits 1 when a stream failed (the other streams still load).
+    """
     from loaders.pipeline import load_source
     from orchestration.progress import load_progress
     from orchestration.source_files import find_source
@@ -177,20 +184,32 @@ def load(
     root.check()
     config = find_source(source)
     with load_progress(console) as on_batch:
-        results = load_source(root, config, streams=stream, full_refresh=full_refresh, on_batch=on_batch)
+        results = load_source(
+            root, config, streams=stream, full_refresh=full_refresh, on_batch=on_batch, raise_on_error=False
+        )
     table = Table(title=f"Loaded {source} into {root.uri}/bronze/{source}")
-    for column in ("stream", "mode", "rows", "MB", "seconds", "cursor"):
+    for column in ("stream", "mode", "status", "read", "loaded", "quarantined", "rescued", "MB", "seconds", "cursor"):
         table.add_column(column)
     for r in results:
         table.add_row(
             r.stream,
             r.mode,
+            "[green]success[/]" if r.status == "success" else "[red]failed[/]",
+            f"{r.rows_read:,}",
             f"{r.rows:,}",
+            f"{r.rows_quarantined:,}",
+            f"{r.rows_rescued:,}",
             f"{r.bytes / 1e6:.2f}",
             f"{r.seconds:.1f}",
             describe_cursor(r.cursor_after),
         )
     console.print(table)
+    failed = [r for r in results if r.exception is not None]
+    for r in failed:
+        console.print(f"[bold red]error:[/] {r.stream}: {r.exception.cause}", markup=True, highlight=False)
+        console.print(f"[bold]fix:[/] {r.exception.fix}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 @sources_app.command("list")
@@ -204,6 +223,121 @@ def sources_list() -> None:
         table.add_column(column)
     for config in all_sources():
         table.add_row(config.source, config.type, config.frequency, ", ".join(s.name for s in config.streams))
+    console.print(table)
+
+
+@sources_app.command("check")
+@friendly_errors
+def sources_check() -> None:
+    """Build every configured source and check that it can be read; one line per source."""
+    from loaders.core.config import load_source_config
+    from loaders.core.redact import Redactor
+    from loaders.registry import build_source
+    from orchestration.source_files import sources_dir
+
+    table = Table(title=f"Source checks ({sources_dir()})")
+    for column in ("source file", "source", "status", "detail"):
+        table.add_column(column)
+    failures = 0
+    for path in sorted(sources_dir().glob("*.yml")):
+        name, redactor = path.stem, Redactor()
+        try:
+            config = load_source_config(path)
+            name, redactor = config.source, Redactor(config.secret_values())
+            build_source(config).check()
+            table.add_row(path.name, name, "[green]ok[/]", f"{len(config.streams)} stream(s)")
+        except Exception as exc:
+            failures += 1
+            fix = f" (fix: {redactor.scrub(exc.fix)})" if isinstance(exc, LakehouseError) else ""
+            table.add_row(path.name, name, "[red]error[/]", redactor.describe(exc) + fix)
+    console.print(table)
+    if failures:
+        raise typer.Exit(1)
+
+
+@sources_app.command("discover")
+@friendly_errors
+def sources_discover(
+    source: Annotated[str, typer.Argument(help="Source name (a file in orchestration/sources/).")],
+    stream: Annotated[list[str] | None, typer.Option("--stream", "-s", help="Only these streams.")] = None,
+) -> None:
+    """Print each stream's Arrow schema from its first batch, without writing anything."""
+    from loaders.core.quarantine import rejects_of
+    from loaders.core.redact import Redactor, redacted_error
+    from loaders.registry import build_source
+    from orchestration.source_files import find_source
+
+    config = find_source(source)
+    redactor = Redactor(config.secret_values())
+    try:
+        built = build_source(config)
+        built.check()
+        streams = [s for s in built.streams() if not stream or s.spec.name in stream]
+    except Exception as exc:
+        failure = redacted_error(exc, redactor, f"source {source!r}")
+    else:
+        failure = None
+    if failure is not None:
+        raise failure
+    unreadable = 0
+    for item in streams:
+        console.rule(f"{source}.{item.spec.name} ({item.spec.mode.value})")
+        batches = item.read(None)
+        try:
+            first = next(batches, None)
+        except Exception as exc:
+            unreadable += 1
+            console.print(f"[red]cannot read:[/] {redactor.describe(exc)}", highlight=False)
+            continue
+        finally:
+            batches.close()
+        if first is None:
+            console.print("no data yet: the stream yielded no batch")
+            continue
+        console.print(str(first.data.schema), highlight=False)
+        rejected = len(rejects_of(first))
+        console.print(f"[dim]{first.data.num_rows:,} rows in the first batch, {rejected} unparseable record(s)[/]")
+    if unreadable:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def maintain(
+    source: Annotated[
+        str | None, typer.Argument(help="Only this source's tables (default: all, plus ledger and quarantine).")
+    ] = None,
+    vacuum: Annotated[
+        bool, typer.Option(help="Also delete files no longer referenced and older than the retention.")
+    ] = False,
+    retention_hours: Annotated[int, typer.Option(help="Vacuum keeps files younger than this.", min=0)] = 168,
+    dry_run: Annotated[
+        bool, typer.Option(help="Only report: no compaction, vacuum lists what it would delete.")
+    ] = False,
+) -> None:
+    """Compact bronze tables (and vacuum them with --vacuum)."""
+    from loaders.core.maintenance import maintain as maintain_table
+    from loaders.core.maintenance import targets
+    from orchestration.source_files import all_sources, find_source
+
+    root = LakehouseRoot.from_env()
+    root.check()
+    configs = [find_source(source)] if source else all_sources()
+    if vacuum and retention_hours < 168:
+        console.print(
+            f"[yellow]warning:[/] vacuum with {retention_hours} h retention: readers older than that may fail"
+        )
+    table = Table(title=f"Maintenance of {root.uri}/bronze" + (" (dry run)" if dry_run else ""))
+    for column in ("table", "files before", "compacted", "files after", "vacuumed" if not dry_run else "would vacuum"):
+        table.add_column(column)
+    for target in targets(root, configs, include_internal=source is None):
+        result = maintain_table(root, target, vacuum=vacuum, retention_hours=retention_hours, dry_run=dry_run)
+        if not result.exists:
+            table.add_row(target.label, "-", "-", "-", "- (no table yet)")
+            continue
+        compacted = f"{result.files_compacted} → {result.files_written}" if not dry_run else "-"
+        vacuumed = str(result.files_vacuumed) if vacuum else "-"
+        table.add_row(target.label, str(result.files_before), compacted, str(result.files_after), vacuumed)
     console.print(table)
 
 

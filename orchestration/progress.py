@@ -1,4 +1,4 @@
-"""Rich progress for loads: rows, bytes and rate per stream."""
+"""Rich progress for loads: rows, bytes and rate per stream, plus quarantined and rescued counts."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ def load_progress(console: Console) -> Iterator[ProgressHook]:
             f"{result.rows:,} rows  {result.bytes / 1e6:,.1f} MB  "
             f"{result.rows / seconds:,.0f} rows/s  {result.bytes / 1e6 / seconds:,.1f} MB/s"
         )
+        if result.rows_quarantined:
+            detail += f"  [yellow]{result.rows_quarantined:,} quarantined[/]"
+        if result.rows_rescued:
+            detail += f"  [cyan]{result.rows_rescued:,} rescued[/]"
         progress.update(tasks[key], detail=detail)
 
     with progress:

@@ -1,21 +1,59 @@
 """The bronze writer: Arrow in, Delta out (delta-rs), exactly once.
 
-Every commit carries a Delta application transaction (`app_id` = pipeline/stream, `version` = the
-batch sequence) and the stream's new cursor in the same commit's metadata. The stream's state is
+Every commit carries a Delta application transaction (`app_id` = pipeline/source/stream, `version` =
+the batch sequence) and the stream's new cursor in the same commit's metadata. The stream's state is
 read back from the table itself, so data and state cannot diverge: a batch is either committed with
-its cursor or not at all.
+its cursor or not at all. A full refresh marks its commits `running` until its last batch (`done`),
+so a refresh killed half way is continued by the next run rather than started over.
+
+Bronze tables keep their whole Delta log (`delta.enableExpiredLogCleanup=false`): the cursors live
+in the commit metadata, which checkpoints do not carry.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 
+from loaders.core.delta import (
+    META_APP_ID,
+    META_LOAD_ID,
+    META_VERSION,
+    LoadConflictError,
+    Stamp,
+    arrow_schema,
+    commit_once,
+    contiguous,
+    create_table,
+    delta_compatible,
+    find_commit,
+    open_table,
+)
+from loaders.core.errors import ConfigError
 from loaders.core.storage import LakehouseRoot
+
+__all__ = [
+    "METADATA_FIELDS",
+    "METADATA_NAMES",
+    "META_APP_ID",
+    "META_CURSOR",
+    "META_LOAD_ID",
+    "META_REFRESH",
+    "META_VERSION",
+    "BronzeTable",
+    "LoadConflictError",
+    "StreamState",
+    "Write",
+    "describe_cursor",
+    "new_load_id",
+    "with_metadata_columns",
+]
 
 # Metadata columns on every bronze row (DESIGN.md §5).
 METADATA_FIELDS = [
@@ -27,29 +65,41 @@ METADATA_FIELDS = [
     pa.field("_rescued_data", pa.string()),
 ]
 METADATA_NAMES = [f.name for f in METADATA_FIELDS]
+# Derived from `_loaded_at` when a stream partitions by it (`partition_by: [_loaded_date]`).
+LOADED_DATE = pa.field("_loaded_date", pa.date32(), nullable=False)
+RESERVED_NAMES = [*METADATA_NAMES, LOADED_DATE.name]
 
-# Keys of the commit metadata this writer owns.
-META_APP_ID = "lakehouse.app_id"
-META_VERSION = "lakehouse.version"
 META_CURSOR = "lakehouse.cursor"
-META_LOAD_ID = "lakehouse.load_id"
+META_REFRESH = "lakehouse.refresh"  # "running" on every batch of a full refresh but the last, then "done"
+
+BRONZE_CONFIGURATION = {"delta.enableExpiredLogCleanup": "false"}
+
+
+class Write(StrEnum):
+    APPEND = "append"
+    OVERWRITE = "overwrite"  # the first batch of a full refresh
+    MERGE = "merge"  # upsert on the primary key; `_op = 'delete'` deletes
 
 
 @dataclass(frozen=True)
 class StreamState:
     version: int  # the last committed batch sequence, 0 before the first
     cursor: str | None
+    refreshing: bool = False  # a full refresh started and has not committed its last batch
+    lost: bool = False  # the commit holding the cursor is no longer in the log
 
 
 class BronzeTable:
     """One bronze Delta table: `<root>/bronze/<source>/<stream>`."""
 
-    def __init__(self, root: LakehouseRoot, source: str, stream: str) -> None:
+    def __init__(self, root: LakehouseRoot, source: str, stream: str, *, partition_by: Sequence[str] = ()) -> None:
         self.root = root
         self.source = source
         self.stream = stream
         self.uri = root.bronze_uri(source, stream)
+        self.partition_by = list(partition_by)
         self._options = root.storage_options()
+        self._table: DeltaTable | None = None
 
     def exists(self) -> bool:
         return DeltaTable.is_deltatable(self.uri, storage_options=self._options)
@@ -57,19 +107,48 @@ class BronzeTable:
     def table(self) -> DeltaTable:
         return DeltaTable(self.uri, storage_options=self._options)
 
+    def _current(self, *, refresh: bool = True) -> DeltaTable | None:
+        """The table at its latest version (None before the first commit), reusing the loaded log."""
+        if self._table is None:
+            self._table = open_table(self.uri, self._options)
+        elif refresh:
+            self._table.update_incremental()
+        return self._table
+
+    def data_schema(self) -> pa.Schema | None:
+        """The table's own columns, without the metadata columns; None before the first commit.
+
+        As of this load's last commit: a concurrent writer's change makes the next commit conflict anyway.
+        """
+        table = self._current(refresh=False)
+        if table is None:
+            return None
+        schema = arrow_schema(table)
+        return pa.schema([f for f in schema if f.name not in RESERVED_NAMES])
+
     def state(self, app_id: str) -> StreamState:
         """The last committed batch sequence and cursor for `app_id`, read from the Delta log."""
-        if not self.exists():
+        table = self._current()
+        version = (table.transaction_version(app_id) or 0) if table is not None else 0
+        if table is None or version == 0:
             return StreamState(0, None)
-        table = self.table()
-        version = table.transaction_version(app_id) or 0
-        if version == 0:
-            return StreamState(0, None)
-        for commit in table.history():
-            if commit.get(META_APP_ID) == app_id and int(commit.get(META_VERSION, -1)) == version:
-                return StreamState(version, commit.get(META_CURSOR))
-        # The commit that set the version was cleaned out of the log; its cursor is unknowable.
-        return StreamState(version, None)
+        commit = find_commit(table, app_id, version)
+        if commit is None:
+            return StreamState(version, None, lost=True)
+        return StreamState(version, commit.get(META_CURSOR), refreshing=commit.get(META_REFRESH) == "running")
+
+    def check_partitioning(self) -> None:
+        """A table's partition columns are fixed when it is created; say so when the config moved on."""
+        table = self._current()
+        if table is None:
+            return
+        actual = list(table.metadata().partition_columns)
+        if actual != self.partition_by:
+            raise ConfigError(
+                f"bronze table {self.uri} is partitioned by {actual or 'nothing'}, "
+                f"the stream's `partition_by` says {self.partition_by or 'nothing'}",
+                "restore the previous `partition_by`, or delete the table's folder and load again from scratch",
+            )
 
     def commit(
         self,
@@ -80,41 +159,93 @@ class BronzeTable:
         cursor: str | None,
         load_id: str,
         overwrite: bool = False,
+        write: Write | None = None,
+        merge_keys: Sequence[str] = (),
+        refresh: str | None = None,
     ) -> bool:
-        """Commit one batch with its state. Returns False when `version` was already committed."""
-        if self.exists() and (self.table().transaction_version(app_id) or 0) >= version:
-            return False
-        metadata = {META_APP_ID: app_id, META_VERSION: str(version), META_LOAD_ID: load_id}
-        if cursor is not None:
-            metadata[META_CURSOR] = cursor
-        write_deltalake(
-            self.uri,
-            with_metadata_columns(data, source=self.source, stream=self.stream, load_id=load_id),
-            mode="overwrite" if overwrite else "append",
-            schema_mode="overwrite" if overwrite else "merge",
-            storage_options=self._options,
-            commit_properties=CommitProperties(
-                custom_metadata=metadata,
-                app_transactions=[Transaction(app_id=app_id, version=version)],
-            ),
+        """Commit one batch with its state. False: an earlier attempt of this load already committed it.
+
+        Raises LoadConflictError when another load committed `version` first.
+        """
+        how = write or (Write.OVERWRITE if overwrite else Write.APPEND)
+        rows = with_metadata_columns(
+            data, source=self.source, stream=self.stream, load_id=load_id, loaded_date=self._by_loaded_date
         )
-        return True
+        rows = contiguous(delta_compatible(rows))
+        metadata = {META_CURSOR: cursor} if cursor is not None else {}
+        if refresh is not None:
+            metadata[META_REFRESH] = refresh
+        stamp = Stamp(app_id, version, load_id, metadata)
+        what = f"bronze {self.source}.{self.stream}"
+        return commit_once(
+            lambda: self._latest(rows.schema),
+            stamp,
+            lambda table: self._write(table, rows, stamp, how, merge_keys),
+            what=what,
+        )
+
+    @property
+    def _by_loaded_date(self) -> bool:
+        return LOADED_DATE.name in self.partition_by
+
+    def _latest(self, schema: pa.Schema) -> DeltaTable:
+        table = self._current()
+        if table is None:
+            self._table = table = create_table(
+                self.uri, self._options, schema, partition_by=self.partition_by, configuration=BRONZE_CONFIGURATION
+            )
+        return table
+
+    def _write(self, table: DeltaTable, rows: pa.Table, stamp: Stamp, how: Write, keys: Sequence[str]) -> None:
+        properties = stamp.properties()
+        if how is Write.MERGE:
+            _merge(table, rows, keys, properties)
+            return
+        write_deltalake(
+            table,
+            rows,
+            mode="overwrite" if how is Write.OVERWRITE else "append",
+            schema_mode="overwrite" if how is Write.OVERWRITE else "merge",
+            partition_by=self.partition_by or None,
+            commit_properties=properties,
+        )
 
 
-def with_metadata_columns(data: pa.RecordBatch | pa.Table, *, source: str, stream: str, load_id: str) -> pa.Table:
+def _merge(table: DeltaTable, rows: pa.Table, keys: Sequence[str], properties: CommitProperties) -> None:
+    on = " AND ".join(f"t.{_quoted(key)} = s.{_quoted(key)}" for key in keys)
+    keep = "coalesce(s._op, '') <> 'delete'"
+    (
+        table.merge(rows, on, source_alias="s", target_alias="t", merge_schema=True, commit_properties=properties)
+        .when_matched_delete(predicate="s._op = 'delete'")
+        .when_matched_update_all(predicate=keep)
+        .when_not_matched_insert_all(predicate=keep)
+        .execute()
+    )
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def with_metadata_columns(
+    data: pa.RecordBatch | pa.Table, *, source: str, stream: str, load_id: str, loaded_date: bool = False
+) -> pa.Table:
     """Append the bronze metadata columns; `_op` and `_rescued_data` are kept when the stream set them."""
     table = pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
-    n = table.num_rows
     now = datetime.now(UTC)
+    # These describe the load, so they are always the loader's, whatever the source sent.
     constants = {"_loaded_at": now, "_load_id": load_id, "_source": source, "_stream": stream}
-    for field in METADATA_FIELDS:
-        if field.name in table.column_names:
-            table = table.set_column(
-                table.schema.get_field_index(field.name), field, table[field.name].cast(field.type)
-            )
+    if loaded_date:
+        constants[LOADED_DATE.name] = now.date()
+    for field in [*METADATA_FIELDS, LOADED_DATE] if loaded_date else METADATA_FIELDS:
+        index = table.schema.get_field_index(field.name)
+        if field.name in constants:
+            column = pa.repeat(pa.scalar(constants[field.name], type=field.type), table.num_rows)
+        elif index >= 0:
+            column = table[field.name].cast(field.type)
         else:
-            value = constants.get(field.name)
-            table = table.append_column(field, pa.repeat(pa.scalar(value, type=field.type), n))
+            column = pa.nulls(table.num_rows, field.type)
+        table = table.set_column(index, field, column) if index >= 0 else table.append_column(field, column)
     return table
 
 

@@ -12,6 +12,10 @@ One file per source, in the spirit of the seed document:
         format: csv
         pattern: "orders/*.csv"
         primary_key: [order_id]
+        mode: merge               # full_refresh | append (default) | merge | cdc
+        schema_policy: evolve     # evolve (default) | freeze | rescue
+        partition_by: [_loaded_date]   # optional; `_loaded_date` is derived from `_loaded_at`
+        soft_delete_field: is_deleted  # optional; rows it flags get `_op = 'delete'`
 
 Values may reference secrets as `${NAME}` (an environment variable) or
 `${secretsmanager:<secret-id>}` / `${secretsmanager:<secret-id>#<json-key>}` (AWS Secrets Manager).
@@ -27,14 +31,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from loaders.core.errors import ConfigError
 from loaders.core.protocol import SyncMode
+from loaders.core.schema_policy import SchemaPolicy
 
 Frequency = Literal["real-time", "hourly", "daily", "weekly", "monthly"]
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _REFERENCE = re.compile(r"\$\{([^}]+)\}")
+# Platform locations, referenced for paths: not secrets, and error messages need them readable.
+NOT_SECRET = frozenset({"LAKEHOUSE_HOME", "LAKEHOUSE_ROOT", "LAKEHOUSE_SOURCES", "HOME", "PWD", "TMPDIR"})
 
 
 class StreamConfig(BaseModel):
@@ -45,6 +52,9 @@ class StreamConfig(BaseModel):
     primary_key: list[str] = Field(default_factory=list)
     cursor_field: str | None = None
     frequency: Frequency | None = None
+    schema_policy: SchemaPolicy = SchemaPolicy.EVOLVE
+    partition_by: list[str] = Field(default_factory=list)
+    soft_delete_field: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -52,6 +62,15 @@ class StreamConfig(BaseModel):
         if not _IDENTIFIER.match(value):
             raise ValueError("must be snake_case: lowercase letters, digits and underscores")
         return value
+
+    @model_validator(mode="after")
+    def _keyed_modes_need_a_key(self) -> StreamConfig:
+        if self.mode in (SyncMode.MERGE, SyncMode.CDC) and not self.primary_key:
+            raise ValueError(
+                f"mode `{self.mode.value}` upserts on the primary key, but `primary_key` is empty: "
+                "set `primary_key: [<column>, ...]` or use `mode: append`"
+            )
+        return self
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -90,6 +109,24 @@ class SourceConfig(BaseModel):
             key: resolve_references(value, where=f"{self.path}: options.{key}") for key, value in self.options.items()
         }
 
+    def secret_values(self) -> list[str]:
+        """The resolved values of every `${...}` reference (options and stream keys), for redaction.
+
+        References that cannot be resolved are skipped (what is not known cannot leak), and so are
+        the platform's own location variables (`NOT_SECRET`).
+        """
+        values: list[str] = []
+        texts = [*_strings(self.options), *(text for s in self.streams for text in _strings(s.extra))]
+        for text in texts:
+            for match in _REFERENCE.finditer(text):
+                if match.group(1) in NOT_SECRET:
+                    continue
+                try:
+                    values.append(_resolve_one(match.group(1), where=f"{self.path}"))
+                except ConfigError:
+                    continue
+        return values
+
     def relative_path(self, value: str) -> Path:
         path = Path(value).expanduser()
         if not path.is_absolute() and self.path is not None:
@@ -115,12 +152,37 @@ def load_source_config(path: Path) -> SourceConfig:
         config = SourceConfig.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
+        key = _key_name(first["loc"], raw)
         raise ConfigError(
             f"{path}: key `{key}`: {first['msg']}",
             f"correct `{key}` in {path} ({len(exc.errors())} problem(s) in all; see README: adding a source)",
         ) from None
     return config.model_copy(update={"path": path.resolve()})
+
+
+def _key_name(location: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    """`streams.1.mode` as `streams[1].mode (stream 'orders')`: the position and the name both help."""
+    parts = [str(part) for part in location]
+    if len(parts) >= 2 and parts[0] == "streams" and parts[1].isdigit():
+        index = int(parts[1])
+        key = ".".join([f"streams[{index}]", *parts[2:]])
+        streams = raw.get("streams")
+        if isinstance(streams, list) and index < len(streams) and isinstance(streams[index], dict):
+            name = streams[index].get("name")
+            if name:
+                return f"{key} (stream {name!r})"
+        return key
+    return ".".join(parts)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def resolve_references(value: Any, *, where: str) -> Any:

@@ -3,26 +3,49 @@
 Files are read in name order; the cursor records the last file and how many of its rows are
 committed, so a load resumes mid-file after a crash and never re-reads a finished file.
 Each file is read as a stream of Arrow batches, never whole into Python objects.
+
+Reading is tolerant: a CSV row with the wrong number of fields or a JSON line that does not parse is
+handed to the pipeline as a rejected record (it ends up in quarantine with its raw text), and the
+rest of the file loads. Each rejected record travels with the batch that holds the next good row
+after it, so it is quarantined exactly once even when a load resumes mid-file.
+
+Types are inferred per file (CSV: from its first block, then per block; JSON Lines: per chunk of
+`batch_rows` lines). The schema policy fits each batch to the bronze table; within one JSON chunk, the
+few lines whose types disagree with the rest are fitted the same way (odd values to `_rescued_data`)
+so that they do not split the chunk into many commits.
+
+Stream keys: `format` (csv | jsonl | parquet), `pattern` (glob under the folder, default
+`<stream>/*.<format>`), `batch_rows` (rows per committed batch, default 65,536).
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from loaders.core.bronze import RESERVED_NAMES
 from loaders.core.config import SourceConfig, StreamConfig
 from loaders.core.errors import ConfigError, SourceError
-from loaders.core.protocol import Batch, StreamSpec
+from loaders.core.protocol import StreamSpec
+from loaders.core.quarantine import BatchWithRejects, Rejected
+from loaders.core.schema_policy import SchemaPolicy, conform
 
 FORMATS = ("csv", "jsonl", "parquet")
 BATCH_ROWS = 65_536
+CSV_BLOCK_BYTES = 8 << 20
+# What pyarrow's CSV reader treats as null in a typed column.
+CSV_NULLS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN"]
+CSV_NULLS += ["<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 
 
 @dataclass(frozen=True)
@@ -42,14 +65,24 @@ class FileCursor:
         return cls(data["file"], int(data["rows"]), bool(data["complete"]))
 
 
+@dataclass(frozen=True)
+class _Reject:
+    position: int  # good rows of the file before this record: it travels with the batch holding that row
+    reason: str
+    raw_payload: str
+
+
+_Piece = tuple[pa.Table | pa.RecordBatch, list[_Reject]]
+
+
 class FileStream:
-    def __init__(self, folder: Path, config: StreamConfig, batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(self, folder: Path, config: StreamConfig, batch_rows: int | None = None) -> None:
         extra = config.extra
         self.spec = StreamSpec(config.name, config.mode, config.primary_key, config.cursor_field)
         self.folder = folder
         self.format = extra.get("format", "csv")
         self.pattern = extra.get("pattern", f"{config.name}/*.{self.format}")
-        self.batch_rows = batch_rows
+        self.batch_rows = batch_rows or _positive_int(extra.get("batch_rows", BATCH_ROWS), config.name)
         if self.format not in FORMATS:
             raise ConfigError(
                 f"stream {config.name!r}: format {self.format!r} is not supported",
@@ -59,7 +92,7 @@ class FileStream:
     def files(self) -> list[str]:
         return sorted(p.relative_to(self.folder).as_posix() for p in self.folder.glob(self.pattern) if p.is_file())
 
-    def read(self, cursor: str | None) -> Iterator[Batch]:
+    def read(self, cursor: str | None) -> Iterator[BatchWithRejects]:
         position = FileCursor.load(cursor)
         for name in self.files():
             skip = 0
@@ -70,32 +103,36 @@ class FileStream:
                     skip = position.rows
             yield from self._read_file(name, skip)
 
-    def _read_file(self, name: str, skip: int) -> Iterator[Batch]:
+    def _read_file(self, name: str, skip: int) -> Iterator[BatchWithRejects]:
         done = 0
-        pending: Batch | None = None
-        for batch in self._batches(self.folder / name):
+        waiting: list[_Reject] = []  # rejects not yet handed out with a batch
+        pending: tuple[pa.Table | pa.RecordBatch, int, list[_Reject]] | None = None
+        for data, rejects in self._pieces(self.folder / name):
+            waiting += [r for r in rejects if r.position >= skip]  # the others were committed before
             start = max(0, skip - done)
-            done += batch.num_rows
-            if start >= batch.num_rows:
+            done += data.num_rows
+            if start >= data.num_rows:
                 continue
+            attached, waiting = [r for r in waiting if r.position < done], [r for r in waiting if r.position >= done]
             if pending is not None:
-                yield pending
-            pending = Batch(batch.slice(start), FileCursor(name, done, complete=False).dump())
+                yield _batch(name, *pending, complete=False)
+            pending = (data.slice(start), done, attached)
         # The last batch of a file marks it complete, so the next run moves on to the next file.
-        if pending is not None:
-            yield Batch(pending.data, FileCursor(name, done, complete=True).dump())
-        else:  # an empty or already-committed file: still record that it is complete
-            yield Batch(pa.table({}), FileCursor(name, done, complete=True).dump())
+        if pending is None:  # an empty or already-committed file: still record that it is complete
+            pending = (pa.table({}), done, [])
+        data, _, attached = pending
+        yield _batch(name, data, done, attached + waiting, complete=True)
 
-    def _batches(self, path: Path) -> Iterator[pa.RecordBatch]:
+    def _pieces(self, path: Path) -> Iterator[_Piece]:
         try:
             if self.format == "parquet":
-                yield from pq.ParquetFile(path).iter_batches(batch_size=self.batch_rows)
+                for batch in pq.ParquetFile(path).iter_batches(batch_size=self.batch_rows):
+                    yield batch, []
             elif self.format == "csv":
-                reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=8 << 20))
-                yield from _rebatch(reader, self.batch_rows)
+                yield from _CsvReader(path, self.batch_rows).pieces()
             else:
-                yield from pajson.read_json(path).to_batches(max_chunksize=self.batch_rows)
+                with path.open("rb") as handle:
+                    yield from _jsonl_pieces(handle, self.batch_rows)
         except (pa.ArrowInvalid, OSError) as exc:
             raise SourceError(
                 f"cannot read {path} as {self.format}: {exc}",
@@ -103,10 +140,154 @@ class FileStream:
             ) from None
 
 
-def _rebatch(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.RecordBatch]:
-    for batch in reader:
-        for offset in range(0, batch.num_rows, rows):
-            yield batch.slice(offset, rows)
+def _batch(
+    name: str, data: pa.Table | pa.RecordBatch, rows: int, rejects: list[_Reject], *, complete: bool
+) -> BatchWithRejects:
+    return BatchWithRejects(
+        data, FileCursor(name, rows, complete).dump(), tuple(Rejected(r.reason, r.raw_payload) for r in rejects)
+    )
+
+
+def _positive_int(value: object, stream: str) -> int:
+    if isinstance(value, int) and value > 0:
+        return value
+    raise ConfigError(f"stream {stream!r}: key `batch_rows` must be a positive integer, not {value!r}", "e.g. 65536")
+
+
+class _CsvReader:
+    """CSV read as text, then typed per block: a late value of another type cannot fail the whole file.
+
+    Column types are pyarrow's inference from the file's first block. A block in which a column's
+    values do not all fit that type keeps the column as text, so no value is lost here; the schema
+    policy then decides against the table's type.
+    """
+
+    def __init__(self, path: Path, batch_rows: int) -> None:
+        self.path = path
+        self.batch_rows = batch_rows
+        self.position = 0  # good rows before the block being parsed
+        self.rejects: list[_Reject] = []
+
+    def pieces(self) -> Iterator[_Piece]:
+        schema = self._inferred_schema()
+        reader = pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=False),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=self._on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in schema.names}),
+        )
+        # Serial reading (use_threads=False) means a bad row is reported while its own block is parsed.
+        for block in reader:
+            typed = _typed(block, schema)
+            rejects, self.rejects = self.rejects, []
+            self.position += typed.num_rows
+            if typed.num_rows == 0:
+                yield typed, rejects
+                continue
+            for offset in range(0, typed.num_rows, self.batch_rows):
+                yield typed.slice(offset, self.batch_rows), rejects if offset == 0 else []
+        if self.rejects:
+            yield pa.table({}), self.rejects
+
+    def _inferred_schema(self) -> pa.Schema:
+        reader = pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(block_size=min(CSV_BLOCK_BYTES, 1 << 20), use_threads=False),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        )
+        schema = reader.schema
+        reader.close()
+        return pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema])
+
+    def _on_invalid(self, row: pacsv.InvalidRow) -> str:
+        line = f" (line {row.number})" if row.number is not None else ""
+        reason = f"CSV row has {row.actual_columns} fields, the header has {row.expected_columns}{line}"
+        self.rejects.append(_Reject(self.position, reason, row.text))
+        return "skip"
+
+
+def _typed(block: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    nulls = pa.array(CSV_NULLS)
+    columns = []
+    for field, column in zip(schema, block.columns, strict=True):
+        if pa.types.is_string(field.type):
+            columns.append(column)
+            continue
+        values = pc.if_else(pc.is_in(column, nulls), pa.scalar(None, pa.string()), column)
+        try:
+            columns.append(values.cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, names=schema.names)
+
+
+def _jsonl_pieces(handle: BinaryIO, batch_rows: int) -> Iterator[_Piece]:
+    position = 0
+    while True:
+        lines = [line for line in (handle.readline() for _ in range(batch_rows)) if line]
+        if not lines:
+            return
+        records = [line.rstrip(b"\r\n") for line in lines if line.strip()]
+        pieces = list(_parse_json_lines(records, position))
+        rejects = [reject for _, found in pieces for reject in found]
+        tables = _combined([data for data, _ in pieces if data.num_rows])
+        # All of the chunk's rejects go with its first piece; `_read_file` hands each out by position.
+        for index, data in enumerate(tables or [pa.table({})]):
+            yield data, rejects if index == 0 else []
+        position += sum(t.num_rows for t in tables)
+
+
+def _combined(tables: list[pa.Table]) -> list[pa.Table]:
+    """One table per chunk, so a few odd lines do not split it into many small commits.
+
+    Pieces whose types agree (or widen, as int into float) are simply concatenated. Otherwise the
+    pieces are fitted to the largest one's types, the way the evolve policy fits a batch to a table:
+    a value of another type is kept, as it arrived, in `_rescued_data`.
+    """
+    if len(tables) < 2:
+        return tables
+    try:
+        return [pa.concat_tables(tables, promote_options="permissive")]
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    reference = max(tables, key=lambda t: t.num_rows).schema
+    fitted = [conform(t, reference, SchemaPolicy.EVOLVE, passthrough=RESERVED_NAMES).data for t in tables]
+    try:
+        return [pa.concat_tables(fitted, promote_options="permissive")]
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return tables
+
+
+def _parse_json_lines(records: list[bytes], position: int) -> Iterator[_Piece]:
+    """Parse together what parses together; split on failure until each bad line stands alone."""
+    if not records:
+        return
+    payload = b"\n".join(records)
+    try:
+        options = pajson.ReadOptions(use_threads=False, block_size=max(1 << 20, len(payload) + 1))
+        yield pajson.read_json(io.BytesIO(payload), read_options=options), []
+        return
+    except pa.ArrowInvalid as exc:
+        failure = str(exc)
+    if len(records) == 1:
+        text = records[0].decode("utf-8", errors="replace")
+        yield pa.table({}), [_Reject(position, _json_reason(text, failure), text)]
+        return
+    middle = len(records) // 2
+    for data, rejects in _parse_json_lines(records[:middle], position):
+        position += data.num_rows
+        yield data, rejects
+    yield from _parse_json_lines(records[middle:], position)
+
+
+def _json_reason(text: str, failure: str) -> str:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return f"malformed JSON: {exc}"
+    if not isinstance(value, dict):
+        return f"a JSON line must hold an object, not {type(value).__name__}"
+    return f"JSON line cannot be converted to Arrow: {failure}"
 
 
 class FileSource:

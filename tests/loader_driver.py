@@ -1,0 +1,44 @@
+"""Run one source load in its own process, for the crash and concurrency tests.
+
+    python tests/loader_driver.py --root <root> --source-file <src.yml> [--stream S] [--full-refresh]
+
+Prints `batch <n>` after every committed batch (the tests time their SIGKILLs on these lines) and
+`done` at the end. S3 settings come from the standard AWS variables, as everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from loaders.core.config import load_source_config
+from loaders.core.errors import LakehouseError
+from loaders.core.storage import LakehouseRoot
+from loaders.pipeline import StreamResult, load_source
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--root", required=True)
+    parser.add_argument("--source-file", required=True, type=Path)
+    parser.add_argument("--stream", action="append")
+    parser.add_argument("--full-refresh", action="store_true")
+    args = parser.parse_args()
+
+    def on_batch(result: StreamResult) -> None:
+        print(f"batch {result.batches}", flush=True)
+
+    root = LakehouseRoot.parse(args.root)
+    config = load_source_config(args.source_file)
+    try:
+        load_source(root, config, streams=args.stream, full_refresh=args.full_refresh, on_batch=on_batch)
+    except LakehouseError as exc:
+        print(f"error {type(exc).__name__}: {exc.cause}", flush=True)
+        return 2
+    print("done", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
