@@ -1,0 +1,153 @@
+"""The project's generic test library (dbt/macros/expectations, dbt/macros/utils) tested on fixtures.
+
+tests/dbt_fixtures/generic_tests has tiny seeds and views and, for every generic test of the library,
+instances named `pass__<test>__<case>`, which must pass, and `fail__<test>__<case>`, which must fail
+with `meta.failures` failing rows (stored as tables: the fixture project sets `store_failures`). The
+project is seeded, built and tested once against the session's Spark Thrift server; each generic test
+is then one pytest case. A generic test added without both kinds of fixtures fails its case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from tests.support import PROJECT_DIR, SparkServer
+
+FIXTURE_PROJECT = PROJECT_DIR / "tests" / "dbt_fixtures" / "generic_tests"
+MACROS_DIR = PROJECT_DIR / "dbt" / "macros"
+LIBRARY_DIRS = (MACROS_DIR / "expectations", MACROS_DIR / "utils")
+TEST_BLOCK = re.compile(r"\{%-?\s*test\s+(\w+)\s*\(")
+CASE_NAME = re.compile(r"^(pass|fail)__(\w+?)__\w+$")
+
+
+def library_tests() -> list[str]:
+    """Every generic test of the library, found by its `{% test <name>(` block."""
+    paths = [path for directory in LIBRARY_DIRS for path in directory.rglob("*.sql")]
+    return sorted({match[1] for path in paths for match in TEST_BLOCK.finditer(path.read_text())})
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test instance of the fixture project and how it ran."""
+
+    name: str
+    test: str  # the generic test it instantiates
+    expected: str  # "pass" or "fail", from the name
+    expected_failures: int | None  # meta.failures
+    status: str
+    failures: int | None
+    message: str
+
+    def went_wrong(self) -> str | None:
+        if self.status != self.expected:
+            return f"{self.name}: expected {self.expected}, got {self.status}: {first_lines(self.message)}"
+        if self.expected == "fail" and self.failures != self.expected_failures:
+            return f"{self.name}: expected {self.expected_failures} failing rows, got {self.failures}"
+        return None
+
+
+def first_lines(message: str, count: int = 4) -> str:
+    """dbt-spark messages carry whole Java stack traces; the cause is in the first lines."""
+    return " | ".join(line.strip() for line in (message or "").strip().splitlines()[:count])
+
+
+def dbt(args: list[str], target_path: Path, callbacks: list | None = None) -> dbtRunnerResult:
+    """Run dbt in-process on the fixture project, with the main project's profiles.yml."""
+    common = ["--project-dir", str(FIXTURE_PROJECT), "--profiles-dir", str(PROJECT_DIR / "dbt")]
+    return dbtRunner(callbacks=callbacks).invoke([*args, *common, "--target-path", str(target_path)])
+
+
+def require_success(result: dbtRunnerResult, command: str) -> None:
+    problems = [
+        f"{node.node.unique_id}: {first_lines(str(node.message))}"
+        for node in getattr(result.result, "results", None) or []
+        if str(getattr(node.status, "value", node.status)) not in ("success", "pass")
+    ]
+    assert result.exception is None and result.success, f"dbt {command} failed: {result.exception} {problems}"
+
+
+@pytest.fixture(scope="module")
+def cases(spark_local: SparkServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Case]]:
+    """Seed, build and test the fixture project once; the cases grouped by generic test."""
+    target_path = tmp_path_factory.mktemp("generic-tests-target")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DBT_TARGET", "local")
+        env.setenv("LAKEHOUSE_THRIFT_HOST", spark_local.endpoint.host)
+        env.setenv("LAKEHOUSE_THRIFT_PORT", str(spark_local.endpoint.port))
+        require_success(dbt(["seed", "--threads", "2"], target_path), "seed")
+        require_success(dbt(["run", "--threads", "2"], target_path), "run")
+        result = dbt(["test", "--threads", "2"], target_path)
+    assert result.exception is None, f"dbt test could not run: {result.exception}"
+
+    grouped: dict[str, list[Case]] = defaultdict(list)
+    for run in result.result.results:
+        node = run.node
+        case = Case(
+            name=node.name,
+            test=node.test_metadata.name,
+            expected="pass" if node.name.startswith("pass__") else "fail",
+            expected_failures=(node.config.meta or {}).get("failures"),
+            status=str(getattr(run.status, "value", run.status)),
+            failures=run.failures,
+            message=str(run.message or ""),
+        )
+        grouped[case.test].append(case)
+    return dict(grouped)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("test_name", library_tests())
+def test_generic_test_passes_and_fails_on_its_fixtures(test_name: str, cases: dict[str, list[Case]]) -> None:
+    mine = cases.get(test_name, [])
+    assert any(case.expected == "pass" for case in mine), f"no pass__{test_name}__* fixture in {FIXTURE_PROJECT}"
+    assert any(case.expected == "fail" for case in mine), f"no fail__{test_name}__* fixture in {FIXTURE_PROJECT}"
+    wrong = [problem for case in mine if (problem := case.went_wrong())]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.spark
+def test_every_fixture_is_a_named_case_of_a_library_test(cases: dict[str, list[Case]]) -> None:
+    library = set(library_tests())
+    malformed = []
+    for test_name, mine in cases.items():
+        for case in mine:
+            match = CASE_NAME.match(case.name)
+            if test_name not in library:
+                malformed.append(f"{case.name}: {test_name} is not a test of the library")
+            elif match is None or match[2] != test_name:
+                malformed.append(f"{case.name}: not named pass__{test_name}__<case> or fail__{test_name}__<case>")
+            elif case.expected == "fail" and case.expected_failures is None:
+                malformed.append(f"{case.name}: says nothing of its failing rows (config meta.failures)")
+    assert not malformed, "\n".join(malformed)
+
+
+def test_every_library_macro_is_documented_with_its_arguments(tmp_path: Path) -> None:
+    """dbt itself (flag validate_macro_args) checks documented arguments against the Jinja signatures."""
+    annotations: list[str] = []
+
+    def collect(event) -> None:
+        if event.info.name == "InvalidMacroAnnotation":
+            annotations.append(f"{event.data.macro_file_path}: {event.data.msg}")
+
+    result = dbt(["parse"], tmp_path, callbacks=[collect])
+    assert result.exception is None and result.success, f"dbt parse failed: {result.exception}"
+
+    undocumented = []
+    for macro in result.result.macros.values():
+        path = (FIXTURE_PROJECT / macro.original_file_path).resolve()
+        if not any(path.is_relative_to(directory) for directory in LIBRARY_DIRS):
+            continue
+        if not macro.description.strip():
+            undocumented.append(f"{macro.name}: no description")
+        for argument in macro.arguments:
+            if not (argument.type and (argument.description or "").strip()):
+                undocumented.append(f"{macro.name}: argument {argument.name} lacks a type or a description")
+    library_paths = [str(directory.relative_to(PROJECT_DIR)) for directory in LIBRARY_DIRS]
+    mismatched = [note for note in annotations if any(part in note for part in library_paths)]
+    assert not undocumented + mismatched, "\n".join(undocumented + mismatched)
