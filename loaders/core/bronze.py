@@ -55,18 +55,20 @@ __all__ = [
     "with_metadata_columns",
 ]
 
-# Metadata columns on every bronze row (DESIGN.md §5).
+# Metadata columns on every bronze row (DESIGN.md §5). Always filled, yet declared nullable: a NOT NULL
+# column is a Delta "invariant", and on a table whose protocol delta-rs raised to writer v7 (e.g. for
+# timestamp_ntz columns) Spark refuses to read it unless `invariants` is listed as a feature.
 METADATA_FIELDS = [
-    pa.field("_loaded_at", pa.timestamp("us", tz="UTC"), nullable=False),
-    pa.field("_load_id", pa.string(), nullable=False),
-    pa.field("_source", pa.string(), nullable=False),
-    pa.field("_stream", pa.string(), nullable=False),
+    pa.field("_loaded_at", pa.timestamp("us", tz="UTC")),
+    pa.field("_load_id", pa.string()),
+    pa.field("_source", pa.string()),
+    pa.field("_stream", pa.string()),
     pa.field("_op", pa.string()),
     pa.field("_rescued_data", pa.string()),
 ]
 METADATA_NAMES = [f.name for f in METADATA_FIELDS]
 # Derived from `_loaded_at` when a stream partitions by it (`partition_by: [_loaded_date]`).
-LOADED_DATE = pa.field("_loaded_date", pa.date32(), nullable=False)
+LOADED_DATE = pa.field("_loaded_date", pa.date32())
 RESERVED_NAMES = [*METADATA_NAMES, LOADED_DATE.name]
 
 META_CURSOR = "lakehouse.cursor"
