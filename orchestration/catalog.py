@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from loaders.core.bronze import BronzeTable
 from loaders.core.config import SourceConfig
+from loaders.core.errors import PlatformError
 from loaders.core.storage import LakehouseRoot
 from orchestration.platform.spark import ThriftEndpoint
 
@@ -68,9 +69,22 @@ def register_bronze(cursor, root: LakehouseRoot, configs: list[SourceConfig]) ->
                 cursor.execute(f"create database if not exists {database} location '{location}'")
                 created_database = True
             uri = root.bronze_uri(config.source, stream.name, spark=True)
-            cursor.execute(f"create table if not exists {database}.{stream.name} using delta location '{uri}'")
+            try:
+                cursor.execute(f"create table if not exists {database}.{stream.name} using delta location '{uri}'")
+            except Exception as exc:  # PyHive raises its own OperationalError with Spark's whole trace
+                raise PlatformError(
+                    f"Spark could not register {database}.{stream.name} from {uri}: {_spark_message(exc)}",
+                    "check the table with `deltalake` (protocol and schema) and the Thrift server's log",
+                ) from None
             registered.append(f"{database}.{stream.name}")
     return registered
+
+
+def _spark_message(exc: Exception) -> str:
+    """The Spark error class and message inside a PyHive exception, without the Java stack."""
+    text = str(exc)
+    start = text.find("errorMessage=")
+    return text[start + len("errorMessage=") :].strip("'\")")[:500] if start >= 0 else text[:500]
 
 
 def count_rows(cursor, table: str) -> int:
