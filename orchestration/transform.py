@@ -49,6 +49,8 @@ def _summarise(command: str, result) -> DbtOutcome:
     outcome = DbtOutcome(command, bool(result.success))
     for node in getattr(result.result, "results", None) or []:
         status = str(getattr(node.status, "value", node.status))
+        if getattr(node.node, "resource_type", None) == "operation" and status not in ("error", "fail"):
+            continue  # hooks (the observability on-run-end) are not models or tests
         outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
         if status in ("error", "fail"):
             outcome.failures.append(f"{node.node.unique_id}: {_first_lines(str(node.message))}")
