@@ -35,6 +35,9 @@ app.add_typer(spark_app, name="spark")
 app.add_typer(s3_app, name="s3")
 app.add_typer(sources_app, name="sources")
 app.add_typer(docs_app, name="docs")
+from orchestration.observability.cli import register_observability  # noqa: E402
+
+register_observability(app)
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,0 +1,1 @@
+{{ fixture_events(drop_country='DE') }}

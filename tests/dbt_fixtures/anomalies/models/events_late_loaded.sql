@@ -1,0 +1,1 @@
+{{ fixture_events(lag_minutes=300) }}

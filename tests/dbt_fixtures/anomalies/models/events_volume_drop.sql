@@ -1,0 +1,1 @@
+{{ fixture_events(volume_factor=0.2) }}

@@ -1,0 +1,6 @@
+-- broken: naming-and-folder (no fct_/dim_ prefix), undocumented-model
+{{ config(contract={'enforced': true}) }}
+select
+    order_id,
+    order_amount
+from {{ ref('brz_shop__orders') }}
