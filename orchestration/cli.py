@@ -9,16 +9,19 @@ lakehouse maintain [SOURCE] [--vacuum] [--retention-hours N] [--dry-run]
 lakehouse register                  register bronze tables and layer databases in the metastore
 lakehouse dbt ARGS...               run dbt with the project's profiles (e.g. `lakehouse dbt build`)
 lakehouse docs generate|serve
+lakehouse company publish --postgres URI --mysql URI [--days N]   the company, into real database servers
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from loaders.core.bronze import describe_cursor
@@ -31,10 +34,12 @@ spark_app = typer.Typer(help="The local Spark Thrift server (what EMR runs on po
 s3_app = typer.Typer(help="A local S3-compatible server (SeaweedFS) for running on s3://.", no_args_is_help=True)
 sources_app = typer.Typer(help="Source definitions (orchestration/sources/*.yml).", no_args_is_help=True)
 docs_app = typer.Typer(help="The dbt docs site.", no_args_is_help=True)
+company_app = typer.Typer(help="The synthetic company the embedded default loads.", no_args_is_help=True)
 app.add_typer(spark_app, name="spark")
 app.add_typer(s3_app, name="s3")
 app.add_typer(sources_app, name="sources")
 app.add_typer(docs_app, name="docs")
+app.add_typer(company_app, name="company")
 from orchestration.observability.cli import register_observability  # noqa: E402
 
 register_observability(app)
@@ -48,9 +53,10 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except LakehouseError as exc:
-            # soft_wrap: paths and commands in the message must stay whole to be copied.
-            console.print(f"[bold red]error:[/] {exc.cause}", soft_wrap=True)
-            console.print(f"[bold]fix:[/] {exc.fix}", soft_wrap=True)
+            # soft_wrap: paths and commands in the message must stay whole to be copied; escape: a
+            # driver's "[libpq]" is text, not markup.
+            console.print(f"[bold red]error:[/] {escape(exc.cause)}", soft_wrap=True)
+            console.print(f"[bold]fix:[/] {escape(exc.fix)}", soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -395,3 +401,46 @@ def docs_serve(port: Annotated[int, typer.Option(help="HTTP port.")] = 8080) -> 
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(target_dir()))
     console.print(f"Serving {target_dir()} on http://127.0.0.1:{port} (Ctrl-C stops)")
     http.server.ThreadingHTTPServer(("127.0.0.1", port), handler).serve_forever()
+
+
+@company_app.command("publish")
+@friendly_errors
+def company_publish(
+    postgres: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAKEHOUSE_POSTGRES_URI",
+            help="postgresql://USER:PASSWORD@HOST:PORT/DATABASE: receives users, subscriptions, product_inventory. "
+            "The database defaults to company_production, the password to $LAKEHOUSE_POSTGRES_PASSWORD.",
+        ),
+    ] = None,
+    mysql: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAKEHOUSE_MYSQL_URI",
+            help="mysql://USER:PASSWORD@HOST:PORT/DATABASE (MySQL or MariaDB): receives customer_data, order_history. "
+            "The database defaults to legacy_systems (created if missing), the password to $LAKEHOUSE_MYSQL_PASSWORD.",
+        ),
+    ] = None,
+    days: Annotated[int, typer.Option(min=0, help="First simulate N more days of changes, each one batch.")] = 0,
+    scale: Annotated[float, typer.Option(help="Size of the generated company on first run (1 ≈ 150k rows).")] = 1.0,
+    replace: Annotated[
+        bool, typer.Option(help="Drop the company's tables on the servers first, then publish every batch.")
+    ] = False,
+    sources_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the SQL loaders' source files (default $LAKEHOUSE_HOME/sources/local)."),
+    ] = None,
+) -> None:
+    """Put the generated company into real PostgreSQL / MySQL servers, for the real SQL loaders.
+
+    Generates the company on first use (as `lakehouse demo` does), publishes every batch a server does
+    not hold yet (an upsert by primary key plus the day's deletes, one transaction per batch), and
+    writes source files for `lakehouse load` (type postgres / mysql, the password read from an
+    environment variable).
+    """
+    from orchestration.company_publish import run_publish
+
+    run_publish(
+        console, postgres=postgres, mysql=mysql, days=days, scale=scale, replace=replace, sources_dir=sources_dir
+    )

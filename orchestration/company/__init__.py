@@ -2,7 +2,8 @@
 
 `generate` writes the history, `generate_increment` one further day; the same arguments always give
 byte-identical files. See `manifest.json` in the output folder for what was written, and
-`_ground_truth/` for the figures the model knows to be true.
+`_ground_truth/` for the figures the model knows to be true. The second mode,
+`orchestration.company.publish` (`lakehouse company publish`), puts the same batches into real servers.
 """
 
 from orchestration.company.api import DEFAULT_START, generate, generate_increment
