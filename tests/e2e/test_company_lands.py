@@ -27,7 +27,7 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> tuple[LakehouseRoot, Man
         folder = home / "samples" / "company"
         generate(folder, seed=7, scale=SCALE, days=HISTORY_DAYS)
         root = LakehouseRoot.parse(str(root_dir))
-        configs = [c for c in all_sources() if c.source != "shop"]
+        configs = all_sources()
         results = load_all(root, configs)
         for day in range(HISTORY_DAYS, HISTORY_DAYS + 3):
             manifest = generate_increment(folder, day, seed=7, scale=SCALE)
