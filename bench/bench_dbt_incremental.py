@@ -25,6 +25,7 @@ from loaders.pipeline import load_source
 from orchestration.catalog import ensure_layer_databases, register_bronze, thrift_cursor
 from orchestration.company import generate, generate_increment
 from orchestration.platform.jars import JarSet
+from orchestration.platform.process import free_ports
 from orchestration.platform.spark import SparkThriftServer, ThriftEndpoint
 from orchestration.source_files import all_sources
 from orchestration.transform import run_dbt
@@ -76,7 +77,7 @@ def main() -> None:
         (home / "root").mkdir()
         root = LakehouseRoot.parse(str(home / "root"))
         JarSet.for_installed().resolve()
-        endpoint = ThriftEndpoint("127.0.0.1", free_port())
+        endpoint = ThriftEndpoint("127.0.0.1", free_ports(1)[0])
         server = SparkThriftServer(root, endpoint)
         server.start()
         os.environ["LAKEHOUSE_THRIFT_HOST"], os.environ["LAKEHOUSE_THRIFT_PORT"] = endpoint.host, str(endpoint.port)
@@ -99,14 +100,6 @@ def main() -> None:
     for timing in (full, incremental):
         print(f"{timing.label:<34} {timing.seconds:8.1f} s  ({timing.models} models)")
     print(f"incremental / full wall time: {incremental.seconds / full.seconds:.2f}")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from loaders.core.storage import LakehouseRoot
 from orchestration.platform.jars import JarSet
+from orchestration.platform.process import free_ports
 from orchestration.platform.spark import SparkThriftServer, ThriftEndpoint
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 @dataclass

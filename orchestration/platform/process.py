@@ -31,6 +31,20 @@ class ServerState:
     details: dict[str, str] = field(default_factory=dict)
 
 
+def free_ports(count: int) -> list[int]:
+    """Distinct ports free right now on loopback (held open together so none repeats)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):

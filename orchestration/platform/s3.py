@@ -12,30 +12,15 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import sys
 from pathlib import Path
 
 from loaders.core.errors import PlatformError
 from loaders.core.storage import lakehouse_home
-from orchestration.platform.process import ManagedServer, ServerState
+from orchestration.platform.process import ManagedServer, ServerState, free_ports
 
 DEFAULT_S3_PORT = 8333
 DEFAULT_BUCKET = "lakehouse"
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct ports free right now on loopback (held open together so none repeats)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def find_weed() -> str | None:
