@@ -38,7 +38,7 @@ from loaders.core.config import SourceConfig, StreamConfig
 from loaders.core.errors import ConfigError, SourceError
 from loaders.core.protocol import StreamSpec
 from loaders.core.quarantine import BatchWithRejects, Rejected
-from loaders.core.schema_policy import SchemaPolicy, conform
+from loaders.core.schema_policy import SchemaPolicy, conform, writable_type
 
 FORMATS = ("csv", "jsonl", "parquet")
 BATCH_ROWS = 65_536
@@ -250,12 +250,39 @@ def _combined(tables: list[pa.Table]) -> list[pa.Table]:
         return [pa.concat_tables(tables, promote_options="permissive")]
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
-    reference = max(tables, key=lambda t: t.num_rows).schema
+    reference = _reference_schema(tables)
     fitted = [conform(t, reference, SchemaPolicy.EVOLVE, passthrough=RESERVED_NAMES).data for t in tables]
     try:
         return [pa.concat_tables(fitted, promote_options="permissive")]
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return tables
+
+
+def _reference_schema(tables: list[pa.Table]) -> pa.Schema:
+    """The largest piece's columns, each widened by every piece whose type unifies with it.
+
+    A piece whose value cannot unify (a struct where the others have a string) keeps the reference
+    type, so only its odd values go to `_rescued_data`. Types are the ones Delta can store: a struct
+    field that is null in the largest piece and a string in another is a string, not a misfit.
+    """
+    largest = max(tables, key=lambda t: t.num_rows).schema
+    fields = []
+    for field in largest:
+        kind = writable_type(field.type)
+        if kind is None:
+            continue
+        for table in tables:
+            index = table.schema.get_field_index(field.name)
+            other = writable_type(table.schema.field(index).type) if index >= 0 else None
+            if other is None:
+                continue
+            pair = [pa.schema([field.with_type(kind)]), pa.schema([field.with_type(other)])]
+            try:
+                kind = pa.unify_schemas(pair, promote_options="permissive").field(0).type
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                continue
+        fields.append(field.with_type(kind))
+    return pa.schema(fields)
 
 
 def _parse_json_lines(records: list[bytes], position: int) -> Iterator[_Piece]:

@@ -51,6 +51,27 @@ def test_jsonl_malformed_lines_are_rejected_and_the_rest_loads(tmp_path: Path) -
     assert any("must hold an object" in r.reason for r in rejects)
 
 
+def test_one_odd_jsonl_value_is_rescued_alone_and_nested_objects_stay_whole(tmp_path: Path) -> None:
+    # A malformed line splits the chunk into pieces; in the largest piece `company` is always null,
+    # in another it is a string, and one line has a timestamp wrapped in an object.
+    records: list[dict | str] = [
+        {"id": i, "updated": f"rev-{i}", "properties": {"email": f"p{i}@x.io", "company": None}} for i in range(40)
+    ]
+    records[30]["properties"]["company"] = "Acme"
+    records[35]["updated"] = {"value": "rev-35"}
+    records.insert(20, '{"id": 999, "updated": ')  # truncated: forces the split
+    write_jsonl(tmp_path / "items" / "a.jsonl", records)
+    batches = [b for b in stream(tmp_path, "jsonl", batch_rows=100).read(None) if b.data.num_rows]
+    data = pa.concat_tables([b.data for b in batches])
+    rows = {row["id"]: row for row in data.to_pylist()}
+    assert sorted(rows) == list(range(40))
+    assert all(rows[i]["properties"]["email"] == f"p{i}@x.io" for i in range(40))
+    assert rows[30]["properties"]["company"] == "Acme"
+    rescued = {i: json.loads(row["_rescued_data"]) for i, row in rows.items() if row.get("_rescued_data")}
+    assert rescued == {35: {"updated": {"value": "rev-35"}}}
+    assert rows[35]["updated"] is None and rows[34]["updated"] == "rev-34"
+
+
 def test_resuming_at_any_batch_neither_repeats_nor_drops_rows_or_rejects(tmp_path: Path) -> None:
     """Commit the first k batches, resume from the k-th cursor: the union is the file, exactly once."""
     for fmt in ("csv", "jsonl"):
