@@ -56,10 +56,13 @@ def conform(
     for name in data.column_names:
         if name in passthrough:
             continue
-        column = writable(data[name].combine_chunks())
+        index = target.get_field_index(name)
+        raw = data[name].combine_chunks()
+        if index >= 0:
+            raw = _typed_like_target(raw, target.field(index).type)
+        column = writable(raw)
         if column is None:
             continue
-        index = target.get_field_index(name)
         if index < 0:
             kept = _new_column(name, column, policy, outcome)
         else:
@@ -235,6 +238,34 @@ def same_type(left: pa.DataType, right: pa.DataType) -> bool:
     if left == right:
         return True
     return (_is_string(left) and _is_string(right)) or (_is_binary(left) and _is_binary(right))
+
+
+def _typed_like_target(column: pa.Array, target: pa.DataType) -> pa.Array:
+    """The column with its null-typed parts (an empty list, a field that is always null in this
+    batch) given the type the table has there, so they fit it instead of being rescued."""
+    wanted = typed_like(column.type, target)
+    if wanted == column.type:
+        return column
+    try:
+        return column.cast(wanted)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return column
+
+
+def typed_like(kind: pa.DataType, target: pa.DataType) -> pa.DataType:
+    """`kind` with each null-typed part replaced by the type `target` has at the same place."""
+    if pa.types.is_null(kind):
+        return target
+    if pa.types.is_struct(kind) and pa.types.is_struct(target):
+        fields = []
+        for child in kind:
+            index = target.get_field_index(child.name)
+            fields.append(child.with_type(typed_like(child.type, target.field(index).type)) if index >= 0 else child)
+        return pa.struct(fields)
+    if _is_list(kind) and _is_list(target):
+        value_type = typed_like(kind.value_type, target.value_type)
+        return pa.large_list(value_type) if pa.types.is_large_list(kind) else pa.list_(value_type)
+    return kind
 
 
 def writable(column: pa.Array) -> pa.Array | None:

@@ -261,27 +261,26 @@ def _combined(tables: list[pa.Table]) -> list[pa.Table]:
 def _reference_schema(tables: list[pa.Table]) -> pa.Schema:
     """The largest piece's columns, each widened by every piece whose type unifies with it.
 
-    A piece whose value cannot unify (a struct where the others have a string) keeps the reference
-    type, so only its odd values go to `_rescued_data`. Types are the ones Delta can store: a struct
-    field that is null in the largest piece and a string in another is a string, not a misfit.
+    Null-typed parts (a field always null in one piece, an empty list) take the type other pieces
+    give them. A piece whose value cannot unify (a struct where the others have a string) keeps the
+    reference type, so only its odd values go to `_rescued_data`.
     """
     largest = max(tables, key=lambda t: t.num_rows).schema
     fields = []
     for field in largest:
-        kind = writable_type(field.type)
-        if kind is None:
-            continue
+        kind = field.type
         for table in tables:
             index = table.schema.get_field_index(field.name)
-            other = writable_type(table.schema.field(index).type) if index >= 0 else None
-            if other is None:
+            if index < 0:
                 continue
-            pair = [pa.schema([field.with_type(kind)]), pa.schema([field.with_type(other)])]
+            pair = [pa.schema([field.with_type(kind)]), pa.schema([field.with_type(table.schema.field(index).type)])]
             try:
                 kind = pa.unify_schemas(pair, promote_options="permissive").field(0).type
             except (pa.ArrowInvalid, pa.ArrowTypeError):
                 continue
-        fields.append(field.with_type(kind))
+        stored = writable_type(kind)
+        if stored is not None:
+            fields.append(field.with_type(stored))
     return pa.schema(fields)
 
 

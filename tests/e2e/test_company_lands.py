@@ -75,3 +75,14 @@ def test_reads_reconcile_per_load(landed) -> None:
     _, _, results = landed
     for result in results:
         assert result.rows_read == result.rows_loaded + result.rows_quarantined, (result.source, result.stream)
+
+
+def test_only_dirty_records_carry_rescued_values(landed) -> None:
+    """A mistyped value is rescued alone: clean rows keep every column, nested objects included."""
+    root, manifest, _ = landed
+    for system, streams in manifest.systems.items():
+        for stream, stats in streams.streams.items():
+            table = DeltaTable(root.bronze_uri(system, stream)).to_pyarrow_table(columns=["_rescued_data"])
+            rescued = table.num_rows - table["_rescued_data"].null_count
+            quarantined = quarantined_rows(root, system, stream)
+            assert rescued + quarantined <= stats.dirty_count, (system, stream, rescued, quarantined, stats.dirty_count)

@@ -72,6 +72,19 @@ def test_new_nested_field_is_rescued_whole_under_rescue() -> None:
     assert rescued(result.data) == [{"address": {"city": "Oslo", "zip": "0150"}}, {}]
 
 
+def test_empty_lists_and_always_null_fields_fit_the_tables_types_under_every_policy() -> None:
+    refund = pa.struct([("id", pa.string()), ("amount", pa.int64())])
+    table = pa.schema([("id", pa.int64()), ("refunds", pa.list_(refund)), ("note", pa.struct([("text", pa.string())]))])
+    # A day on which no order was refunded and no note was written: pyarrow infers null types.
+    data = pa.table({"id": [1, 2], "refunds": [[], None], "note": [{"text": None}, None]})
+    assert data.schema.field("refunds").type == pa.list_(pa.null())
+    for policy in SchemaPolicy:
+        result = conform(data, table, policy)
+        assert result.data.schema.field("refunds").type == pa.list_(refund)
+        assert result.data["refunds"].to_pylist() == [[], None]
+        assert result.rescued_rows == 0 and not result.rejects
+
+
 def test_existing_rescued_data_from_the_stream_is_kept() -> None:
     data = pa.table({"id": [1], "amount": ["x"], "_rescued_data": ['{"raw": 1}']})
     result = conform(data, TABLE, SchemaPolicy.EVOLVE, passthrough=RESERVED_NAMES)
