@@ -1,0 +1,136 @@
+{{ config(unique_key='subscription_id') }}
+
+{#-
+    Trail Club subscriptions: Stripe holds billing (status, periods, price, quantity), the app holds the
+    plan code, the app user and how the subscription was sold. A subscription is rebuilt from the
+    latest version in both systems whenever either changes.
+-#}
+
+with stripe_subscriptions as (
+
+    select * from {{ ref('brz_stripe__subscriptions') }}
+
+),
+
+app_subscriptions as (
+
+    select * from {{ ref('brz_postgres__subscriptions') }}
+
+),
+
+exchange_rates as (
+
+    select * from {{ ref('exchange_rates') }}
+
+),
+
+changed_subscriptions as (
+
+    select stripe_subscriptions.subscription_id
+    from stripe_subscriptions
+    {{ loaded_since_last_build('stripe_subscriptions') }}
+
+    union
+
+    select app_subscriptions.stripe_subscription_id as subscription_id
+    from app_subscriptions
+    {{ loaded_since_last_build('app_subscriptions') }}
+
+),
+
+stripe_latest as (
+
+    select *
+    from (
+        select
+            stripe_subscriptions.*,
+            row_number() over (
+                partition by stripe_subscriptions.subscription_id
+                order by stripe_subscriptions.updated_at desc, stripe_subscriptions._loaded_at desc
+            ) as version_rank
+        from stripe_subscriptions
+        inner join changed_subscriptions
+            on stripe_subscriptions.subscription_id = changed_subscriptions.subscription_id
+    ) as versions
+    where version_rank = 1
+
+),
+
+app_latest as (
+
+    select *
+    from (
+        select
+            app_subscriptions.*,
+            row_number() over (
+                partition by app_subscriptions.stripe_subscription_id
+                order by app_subscriptions.updated_at desc, app_subscriptions._loaded_at desc
+            ) as version_rank
+        from app_subscriptions
+        inner join changed_subscriptions
+            on app_subscriptions.stripe_subscription_id = changed_subscriptions.subscription_id
+    ) as versions
+    where version_rank = 1
+
+),
+
+joined as (
+
+    select
+        -- keys
+        stripe_latest.subscription_id,
+        app_latest.subscription_id as app_subscription_id,
+        stripe_latest.customer_id as stripe_customer_id,
+        app_latest.user_id as app_user_id,
+        stripe_latest.price_id,
+        coalesce(stripe_latest.salesforce_opportunity_id, app_latest.salesforce_opportunity_id)
+            as salesforce_opportunity_id,
+        -- attributes
+        coalesce(app_latest.plan_code, regexp_extract(stripe_latest.price_id, '^price_([a-z]+)_', 1)) as plan_code,
+        stripe_latest.subscription_status,
+        coalesce(app_latest.acquisition_channel, 'self_serve') as acquisition_channel,
+        stripe_latest.billing_interval,
+        stripe_latest.is_cancel_at_period_end,
+        stripe_latest.ended_at is null
+        and stripe_latest.subscription_status in ('active', 'past_due') as is_active,
+        coalesce(stripe_latest._op = 'delete', false) as is_deleted,
+        -- amounts
+        stripe_latest.quantity,
+        stripe_latest.currency_code,
+        stripe_latest.unit_amount,
+        case
+            when stripe_latest.ended_at is null and stripe_latest.subscription_status in ('active', 'past_due')
+                then cast(stripe_latest.unit_amount * stripe_latest.quantity as decimal(18, 2))
+            else cast(0 as decimal(18, 2))
+        end as mrr_amount,
+        -- dates
+        stripe_latest.current_period_start_at,
+        stripe_latest.current_period_end_at,
+        stripe_latest.cancel_at,
+        stripe_latest.canceled_at,
+        stripe_latest.ended_at,
+        stripe_latest.started_at,
+        greatest(stripe_latest.updated_at, coalesce(app_latest.updated_at, stripe_latest.updated_at)) as updated_at,
+        -- audit
+        greatest(stripe_latest._loaded_at, coalesce(app_latest._loaded_at, stripe_latest._loaded_at)) as _loaded_at
+    from stripe_latest
+    left join app_latest
+        on stripe_latest.subscription_id = app_latest.stripe_subscription_id
+
+),
+
+final as (
+
+    select
+        joined.*,
+        {{ to_usd('joined.mrr_amount', 'joined.currency_code') }} as mrr_amount_usd
+    from joined
+    left join exchange_rates
+        on
+            joined.currency_code = exchange_rates.currency_code
+            and to_date(joined.updated_at) between exchange_rates.valid_from_date and exchange_rates.valid_to_date
+    {{ exclude_older_than_current('joined', 'subscription_id') }}
+
+)
+
+select * from final

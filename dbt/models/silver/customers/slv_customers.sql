@@ -1,0 +1,119 @@
+{{
+    config(
+        unique_key='customer_key',
+        post_hook=[
+            "merge into {{ this }} as current_rows
+            using (select distinct customer_key from {{ ref('slv_customer_identity_map') }}) as resolved
+                on current_rows.customer_key = resolved.customer_key
+            when not matched by source then delete",
+        ],
+    )
+}}
+
+{#-
+    One customer across CRM, marketing, e-commerce, billing, ERP and the app database. Profile fields
+    come from the most authoritative system that has them (app, shop, billing, CRM, marketing, ERP,
+    legacy). Customers whose records changed since the last build are rebuilt from all their records;
+    a customer absorbed by a merge is removed (post-hook).
+-#}
+
+with records as (
+
+    select
+        *,
+        -- which system's value wins for a profile field
+        case source_system
+            when 'postgres.users' then 1
+            when 'shopify.customers' then 2
+            when 'stripe.customers' then 3
+            when 'salesforce.accounts' then 4
+            when 'hubspot.contacts' then 5
+            when 'netsuite.customers' then 6
+            when 'mysql.customer_data' then 7
+            when 'salesforce.leads' then 8
+        end as profile_priority
+    from {{ ref('int_customer_source_records') }}
+
+),
+
+identity_map as (
+
+    select * from {{ ref('slv_customer_identity_map') }}
+
+),
+
+resolved as (
+
+    select
+        identity_map.customer_key,
+        records.*
+    from records
+    inner join identity_map
+        on
+            records.source_system = identity_map.source_system
+            and records.source_record_id = identity_map.source_record_id
+
+),
+
+changed_customers as (
+
+    select distinct resolved.customer_key
+    from resolved
+    {{ loaded_since_last_build('resolved') }}
+
+),
+
+customer_records as (
+
+    select resolved.*
+    from resolved
+    inner join changed_customers
+        on resolved.customer_key = changed_customers.customer_key
+
+),
+
+profiles as (
+
+    select
+        customer_key,
+        -- the first non-null value in profile priority order
+        {% for column in ['email', 'phone', 'first_name', 'last_name', 'country_code', 'city', 'is_marketing_opt_in'] %}
+            try_element_at(
+                array_sort(
+                    filter(
+                        collect_list(named_struct('priority', profile_priority, 'value', {{ column }})),
+                        candidate -> candidate.value is not null
+                    )
+                ),
+                1
+            ).value as {{ column }},
+        {% endfor %}
+        max(case when source_system = 'postgres.users' then app_user_id end) as app_user_id,
+        max(case when source_system = 'shopify.customers' then source_record_id end) as shopify_customer_id,
+        max(case when source_system = 'stripe.customers' then source_record_id end) as stripe_customer_id,
+        max(case when source_system = 'salesforce.accounts' then source_record_id end) as salesforce_account_id,
+        max(case when source_system = 'salesforce.leads' then source_record_id end) as salesforce_lead_id,
+        min(case when source_system = 'hubspot.contacts' then source_record_id end) as hubspot_contact_id,
+        max(case when source_system = 'netsuite.customers' then source_record_id end) as netsuite_customer_id,
+        min(case when source_system = 'mysql.customer_data' then source_record_id end) as legacy_customer_id,
+        count(*) as source_record_count,
+        count(distinct source_system) as source_system_count,
+        bool_or(source_system in ('postgres.users', 'shopify.customers', 'stripe.customers')) as is_customer,
+        bool_and(is_deleted) as is_deleted,
+        min(created_at) as first_seen_at,
+        max(updated_at) as updated_at,
+        max(_loaded_at) as _loaded_at
+    from customer_records
+    group by customer_key
+
+),
+
+final as (
+
+    select
+        {{ select_masked() }}
+    from profiles
+
+)
+
+select * from final

@@ -1,0 +1,54 @@
+{{ config(unique_key='organization_id') }}
+
+{#- Workday supervisory organisations, latest version of each. -#}
+
+with organizations as (
+
+    select * from {{ ref('brz_workday__organizations') }} as bronze_rows
+    {{ loaded_since_last_build('bronze_rows') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by organization_id
+            order by updated_at desc, _loaded_at desc
+        ) as version_rank
+    from organizations
+
+),
+
+latest as (
+
+    select * from ranked
+    where version_rank = 1
+
+),
+
+final as (
+
+    select
+        -- keys
+        organization_id,
+        organization_code,
+        superior_organization_id,
+        manager_worker_id,
+        -- attributes
+        organization_name,
+        organization_type,
+        staffing_model,
+        is_active,
+        coalesce(_op = 'delete', false) as is_deleted,
+        -- dates
+        updated_at,
+        -- audit
+        _loaded_at
+    from latest
+    {{ exclude_older_than_current('latest', 'organization_id') }}
+
+)
+
+select * from final

@@ -1,0 +1,54 @@
+{{ config(unique_key='position_id') }}
+
+{#- Workday positions, filled or open, latest version of each. -#}
+
+with positions as (
+
+    select * from {{ ref('brz_workday__positions') }} as bronze_rows
+    {{ loaded_since_last_build('bronze_rows') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by position_id
+            order by updated_at desc, _loaded_at desc
+        ) as version_rank
+    from positions
+
+),
+
+latest as (
+
+    select * from ranked
+    where version_rank = 1
+
+),
+
+final as (
+
+    select
+        -- keys
+        position_id,
+        position_code,
+        organization_id,
+        worker_id,
+        -- attributes
+        position_title,
+        is_filled,
+        is_available_for_hire,
+        coalesce(_op = 'delete', false) as is_deleted,
+        -- dates
+        created_at,
+        updated_at,
+        -- audit
+        _loaded_at
+    from latest
+    {{ exclude_older_than_current('latest', 'position_id') }}
+
+)
+
+select * from final

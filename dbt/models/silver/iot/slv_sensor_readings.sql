@@ -1,0 +1,48 @@
+{{ config(unique_key=['device_id', 'read_at']) }}
+
+{#- Warehouse sensor readings from AWS IoT Core; a message delivered twice (QoS 1) is kept once. -#}
+
+with readings as (
+
+    select * from {{ ref('brz_iot_core__sensor_data') }} as bronze_rows
+    {{ loaded_since_last_build('bronze_rows') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by device_id, read_at
+            order by received_at desc, _loaded_at desc
+        ) as version_rank
+    from readings
+    where read_at is not null
+
+),
+
+final as (
+
+    select
+        -- keys
+        device_id,
+        read_at,
+        warehouse_code,
+        -- attributes
+        temperature_c > 8 and device_id like '%coldroom%' as is_cold_chain_breach,
+        -- amounts
+        temperature_c,
+        humidity_pct,
+        battery_pct,
+        -- dates
+        to_date(read_at) as reading_date,
+        received_at,
+        -- audit
+        _loaded_at
+    from ranked
+    where version_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,58 @@
+{{ config(unique_key='movement_id') }}
+
+{#- Stock movements from the ERP (SQL Server), latest version of each. -#}
+
+with movements as (
+
+    select * from {{ ref('brz_sqlserver__inventory_movements') }} as bronze_rows
+    {{ loaded_since_last_build('bronze_rows') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by movement_id
+            order by updated_at desc, _loaded_at desc
+        ) as version_rank
+    from movements
+
+),
+
+latest as (
+
+    select * from ranked
+    where version_rank = 1
+
+),
+
+final as (
+
+    select
+        -- keys
+        movement_id,
+        sku,
+        warehouse_code,
+        reference_number,
+        -- attributes
+        lower(movement_type) as movement_type,
+        created_by,
+        -- amounts
+        quantity,
+        on_hand_after,
+        unit_cost_usd,
+        extended_cost_usd,
+        -- dates
+        to_date(moved_at) as movement_date,
+        moved_at,
+        updated_at,
+        -- audit
+        _loaded_at
+    from latest
+    {{ exclude_older_than_current('latest', 'movement_id') }}
+
+)
+
+select * from final
