@@ -28,7 +28,15 @@ from tests.support import SparkServer, start_spark
 SEED, SCALE, DAYS = 7, 0.2, 30
 # fct_daily_revenue <- slv_orders <- Shopify orders + the customer identity map (every customer system).
 SLICE_SOURCES = ("shopify", "postgres", "mysql", "salesforce", "hubspot", "stripe", "netsuite")
-SLICE = ["--select", "+fct_daily_revenue", "--vars", json.dumps({"observability_enabled": False})]
+# `cautious`: only the tests whose every parent is in the slice (not, say, a relationship to slv_customers).
+SLICE = [
+    "--select",
+    "+fct_daily_revenue",
+    "--indirect-selection",
+    "cautious",
+    "--vars",
+    json.dumps({"observability_enabled": False}),
+]
 BUSINESS_COLUMNS = (
     "order_id, order_number, customer_key, order_status, currency_code, is_cancelled, order_amount, "
     "order_date, updated_at"
