@@ -41,7 +41,7 @@ class Timing:
 
 
 def load_all(root: LakehouseRoot, endpoint: ThriftEndpoint) -> int:
-    configs = [config for config in all_sources() if config.source != "shop"]
+    configs = all_sources()
     rows = sum(result.rows for config in configs for result in load_source(root, config))
     with thrift_cursor(endpoint) as cursor:
         ensure_layer_databases(cursor, root)
@@ -73,6 +73,7 @@ def main() -> None:
         print(f"generating the company: scale {options.scale:g}, {options.days} days ...", flush=True)
         generate(company, seed=SEED, scale=options.scale, days=options.days)
 
+        (home / "root").mkdir()
         root = LakehouseRoot.parse(str(home / "root"))
         JarSet.for_installed().resolve()
         endpoint = ThriftEndpoint("127.0.0.1", free_port())

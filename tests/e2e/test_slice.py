@@ -109,7 +109,8 @@ def test_every_layer_has_rows_and_the_mart_reconciles(built_local) -> None:
     mart = query(spark, "select sum(order_count), sum(revenue_amount) from sales.fct_daily_revenue")[0]
     expected = query(
         spark,
-        "select count(*), sum(case when order_status = 'cancelled' then 0 else order_amount end) from silver.slv_orders",
+        "select count(*), sum(case when order_status = 'cancelled' then 0 else order_amount end) "
+        "from silver.slv_orders",
     )[0]
     assert mart == expected
     assert mart[0] > 0
