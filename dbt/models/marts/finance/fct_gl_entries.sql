@@ -55,7 +55,8 @@ final as (
         cast(gl_entries.debit_amount as decimal(18, 2)) as debit_amount,
         cast(gl_entries.credit_amount as decimal(18, 2)) as credit_amount,
         cast(
-            case when chart_of_accounts.normal_balance = 'credit' then -gl_entries.entity_amount
+            case
+                when chart_of_accounts.normal_balance = 'credit' then -gl_entries.entity_amount
                 else gl_entries.entity_amount
             end as decimal(18, 2)
         ) as balance_amount,

@@ -51,7 +51,8 @@ valued as (
     left join exchange_rates
         on
             warehouses.entity_currency_code = exchange_rates.currency_code
-            and to_date(inventory_levels.updated_at) between exchange_rates.valid_from_date and exchange_rates.valid_to_date
+            and to_date(inventory_levels.updated_at)
+            between exchange_rates.valid_from_date and exchange_rates.valid_to_date
     where not inventory_levels.is_deleted
 
 ),

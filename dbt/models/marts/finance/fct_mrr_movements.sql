@@ -90,7 +90,7 @@ priced as (
         row_number() over (
             partition by live_subscription_months.subscription_id, live_subscription_months.month_start_date
             order by
-                case when subscription_versions.dbt_valid_from < live_subscription_months.month_end_at then 0 else 1 end,
+                subscription_versions.dbt_valid_from < live_subscription_months.month_end_at desc,
                 case
                     when subscription_versions.dbt_valid_from < live_subscription_months.month_end_at
                         then subscription_versions.dbt_valid_from
@@ -103,14 +103,14 @@ priced as (
 
 ),
 
-customer_months as (
+subscription_mrr as (
 
     select
+        -- an unmatched Stripe customer is its own customer, keyed as the identity map would key it
         coalesce(identity_map.customer_key, md5(concat('stripe.customers:', priced.stripe_customer_id)))
             as customer_key,
         priced.month_start_date,
-        count(*) as live_subscription_count,
-        sum(round(priced.unit_amount * priced.quantity * exchange_rates.usd_per_unit, 2)) as mrr_usd
+        round(priced.unit_amount * priced.quantity * exchange_rates.usd_per_unit, 2) as mrr_usd
     from priced
     left join identity_map
         on
@@ -121,7 +121,18 @@ customer_months as (
             priced.currency_code = exchange_rates.currency_code
             and priced.month_start_date between exchange_rates.valid_from_date and exchange_rates.valid_to_date
     where priced.version_rank = 1
-    group by 1, 2
+
+),
+
+customer_months as (
+
+    select
+        customer_key,
+        month_start_date,
+        count(*) as live_subscription_count,
+        sum(mrr_usd) as mrr_usd
+    from subscription_mrr
+    group by customer_key, month_start_date
 
 ),
 

@@ -1,5 +1,3 @@
-{{ config(post_hook=["{{ optimize_zorder(['order_date']) }}"]) }}
-
 {#-
     Payments reconciled to orders: each shop order (Shopify) against what Stripe collected and refunded
     for its order number, and Stripe order charges whose order the shop does not know.
@@ -97,8 +95,8 @@ reconciled as (
         joined.*,
         case
             when not joined.has_order then 'payment_without_order'
-            when joined.payment_currency_count > 1
-                or joined.payment_currency_code != joined.currency_code then 'currency_mismatch'
+            when joined.payment_currency_count > 1 then 'currency_mismatch'
+            when joined.payment_currency_code != joined.currency_code then 'currency_mismatch'
             when joined.succeeded_charge_count = 0 and not joined.is_cancelled then 'unpaid'
             when joined.collected_amount != joined.order_amount and joined.succeeded_charge_count > 0
                 then 'amount_mismatch'

@@ -35,17 +35,22 @@ as_of as (
 
 ),
 
+month_spine as (
+
+    select
+        as_of.as_of_date,
+        explode(sequence(as_of.first_month, {{ month_start('as_of.as_of_date') }}, interval 1 month))
+            as month_start_date
+    from as_of
+
+),
+
 months as (
 
     select
         month_start_date,
-        least(last_day(month_start_date), as_of.as_of_date) as snapshot_date
-    from (
-        select explode(sequence(as_of.first_month, {{ month_start('as_of.as_of_date') }}, interval 1 month))
-            as month_start_date
-        from as_of
-    ) as spine
-    cross join as_of
+        least(last_day(month_start_date), as_of_date) as snapshot_date
+    from month_spine
 
 ),
 
@@ -70,7 +75,10 @@ employee_months as (
         organisation_months.month_start_date,
         count_if(
             live_employees.hire_date <= organisation_months.snapshot_date
-            and (live_employees.termination_date is null or live_employees.termination_date > organisation_months.snapshot_date)
+            and (
+                live_employees.termination_date is null
+                or live_employees.termination_date > organisation_months.snapshot_date
+            )
         ) as headcount,
         count_if(
             live_employees.hire_date < organisation_months.month_start_date

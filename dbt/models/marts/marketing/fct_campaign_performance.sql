@@ -1,5 +1,3 @@
-{{ config(post_hook=["{{ optimize_zorder(['report_date', 'campaign_id']) }}"]) }}
-
 {#-
     Daily performance of every paid campaign on Google Ads and Facebook Ads in USD: delivery and the
     platform's own conversions (summed over the campaign's ad groups or ads), the orders placed in
@@ -54,27 +52,38 @@ delivery as (
 
 ),
 
+paid_traffic as (
+
+    select
+        order_number,
+        utm_campaign,
+        session_date,
+        case utm_source
+            when 'google' then 'google_ads'
+            when 'facebook' then 'facebook_ads'
+        end as ad_platform
+    from sessions
+    where is_paid_traffic and order_number is not null
+
+),
+
 session_orders as (
 
     -- orders placed in a session that started from the campaign's click (the platforms' own definition)
     select
         campaigns.ad_platform,
         campaigns.campaign_id,
-        sessions.session_date as report_date,
+        paid_traffic.session_date as report_date,
         count(distinct orders.order_id) as session_orders,
         sum(orders.order_amount_usd) as session_revenue_usd
-    from sessions
+    from paid_traffic
     inner join campaigns
         on
-            sessions.utm_campaign = campaigns.campaign_name
-            and campaigns.ad_platform = case sessions.utm_source
-                when 'google' then 'google_ads'
-                when 'facebook' then 'facebook_ads'
-            end
+            paid_traffic.ad_platform = campaigns.ad_platform
+            and paid_traffic.utm_campaign = campaigns.campaign_name
     inner join orders
-        on sessions.order_number = orders.order_number
-    where sessions.is_paid_traffic
-    group by campaigns.ad_platform, campaigns.campaign_id, sessions.session_date
+        on paid_traffic.order_number = orders.order_number
+    group by campaigns.ad_platform, campaigns.campaign_id, paid_traffic.session_date
 
 ),
 
@@ -97,11 +106,27 @@ attributed as (
 
 campaign_days as (
 
-    select ad_platform, campaign_id, report_date from delivery
+    select
+        ad_platform,
+        campaign_id,
+        report_date
+    from delivery
+
     union
-    select ad_platform, campaign_id, report_date from session_orders
+
+    select
+        ad_platform,
+        campaign_id,
+        report_date
+    from session_orders
+
     union
-    select ad_platform, campaign_id, report_date from attributed
+
+    select
+        ad_platform,
+        campaign_id,
+        report_date
+    from attributed
 
 ),
 

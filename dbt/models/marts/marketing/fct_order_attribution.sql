@@ -32,28 +32,42 @@ identity_map as (
 
 ),
 
-paid_sessions as (
+paid_traffic as (
 
     select
-        sessions.session_id,
-        sessions.order_number,
-        sessions.started_at,
+        session_id,
+        order_number,
+        app_user_id,
+        utm_campaign,
+        started_at,
+        case utm_source
+            when 'google' then 'google_ads'
+            when 'facebook' then 'facebook_ads'
+        end as ad_platform
+    from sessions
+    where is_paid_traffic
+
+),
+
+paid_sessions as (
+
+    -- the campaign a paid session came from (its utm_campaign is the campaign's name) and its visitor
+    select
+        paid_traffic.session_id,
+        paid_traffic.order_number,
+        paid_traffic.started_at,
         campaigns.ad_platform,
         campaigns.campaign_id,
         app_users.customer_key
-    from sessions
+    from paid_traffic
     inner join campaigns
         on
-            sessions.utm_campaign = campaigns.campaign_name
-            and campaigns.ad_platform = case sessions.utm_source
-                when 'google' then 'google_ads'
-                when 'facebook' then 'facebook_ads'
-            end
+            paid_traffic.ad_platform = campaigns.ad_platform
+            and paid_traffic.utm_campaign = campaigns.campaign_name
     left join identity_map as app_users
         on
-            app_users.source_system = 'postgres.users'
-            and app_users.source_record_id = cast(sessions.app_user_id as string)
-    where sessions.is_paid_traffic
+            cast(paid_traffic.app_user_id as string) = app_users.source_record_id
+            and app_users.source_system = 'postgres.users'
 
 ),
 
@@ -84,8 +98,8 @@ touches as (
     inner join paid_sessions
         on
             attributable_orders.customer_key = paid_sessions.customer_key
-            and paid_sessions.started_at <= attributable_orders.ordered_at
-            and paid_sessions.started_at >= attributable_orders.ordered_at - interval {{ lookback_days }} days
+            and attributable_orders.ordered_at >= paid_sessions.started_at
+            and attributable_orders.ordered_at - interval {{ lookback_days }} days <= paid_sessions.started_at
 
     union
 
@@ -154,7 +168,9 @@ final as (
             as last_touch_revenue_usd,
         cast(
             round(
-                attributable_orders.order_amount_usd * campaign_credits.touch_count / campaign_credits.order_touch_count,
+                attributable_orders.order_amount_usd
+                * campaign_credits.touch_count
+                / campaign_credits.order_touch_count,
                 2
             ) as decimal(18, 2)
         ) as linear_revenue_usd,

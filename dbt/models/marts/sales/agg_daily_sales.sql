@@ -1,5 +1,3 @@
-{{ config(post_hook=["{{ optimize_zorder(['order_date']) }}"]) }}
-
 {#- Bookings per day, channel, region and product category: what was ordered (cancelled orders left out), in USD. -#}
 
 with order_lines as (

@@ -1,5 +1,3 @@
-{{ config(post_hook=["{{ optimize_zorder(['revenue_date']) }}"]) }}
-
 {#-
     Cash revenue per day: what Stripe collected (succeeded charges for shop orders and Trail Club
     invoices) less what it refunded, in each currency and in USD. The USD figures convert each day's

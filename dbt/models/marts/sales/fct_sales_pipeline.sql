@@ -24,7 +24,8 @@ live_opportunities as (
     left join exchange_rates
         on
             opportunities.currency_code = exchange_rates.currency_code
-            and to_date(opportunities.created_at) between exchange_rates.valid_from_date and exchange_rates.valid_to_date
+            and to_date(opportunities.created_at)
+            between exchange_rates.valid_from_date and exchange_rates.valid_to_date
     where not opportunities.is_deleted
 
 ),
