@@ -134,6 +134,10 @@ class SparkThriftServer:
             "spark.sql.shuffle.partitions": os.environ.get("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
             "spark.ui.enabled": "false",
             "spark.databricks.delta.schema.autoMerge.enabled": "false",
+            # Delta answers a bare min/max over a table from its log statistics, and for a date column
+            # that answer fails under the Thrift server (ClassCastException: LocalDate to java.sql.Date),
+            # so `select max(order_date) from sales.fct_orders` from a BI tool would error. Scan instead.
+            "spark.databricks.delta.optimizeMetadataQuery.enabled": "false",
             **s3a_conf(),
         }
         command = [

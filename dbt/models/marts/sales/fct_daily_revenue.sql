@@ -1,19 +1,89 @@
-with orders as (
+{#-
+    Cash revenue per day: what Stripe collected (succeeded charges for shop orders and Trail Club
+    invoices) less what it refunded, in each currency and in USD. The USD figures convert each day's
+    total per currency at the reference rate and round it to cents, the company's reporting rule, so a
+    day's USD revenue is the sum of its currencies' rows.
+-#}
 
-    select * from {{ ref('slv_orders') }}
+with payments as (
+
+    select * from {{ ref('slv_payments') }}
+
+),
+
+refunds as (
+
+    select * from {{ ref('slv_refunds') }}
+
+),
+
+exchange_rates as (
+
+    select * from {{ ref('exchange_rates') }}
+
+),
+
+collected as (
+
+    select
+        payment_date as revenue_date,
+        currency_code,
+        count_if(payment_purpose = 'order') as order_charge_count,
+        count_if(payment_purpose = 'subscription') as subscription_charge_count,
+        sum(case when payment_purpose = 'order' then amount else 0 end) as order_gross_amount,
+        sum(case when payment_purpose = 'subscription' then amount else 0 end) as subscription_gross_amount
+    from payments
+    where is_succeeded and not is_deleted
+    group by payment_date, currency_code
+
+),
+
+refunded as (
+
+    select
+        refund_date as revenue_date,
+        currency_code,
+        count(*) as refund_count,
+        sum(refund_amount) as refund_amount
+    from refunds
+    where refund_status not in ('failed', 'canceled')
+    group by refund_date, currency_code
 
 ),
 
 daily as (
 
     select
-        order_date,
-        currency_code,
-        count(*) as order_count,
-        sum(case when is_cancelled then 1 else 0 end) as cancelled_order_count,
-        sum(case when is_cancelled then 0 else order_amount end) as revenue_amount
-    from orders
-    group by order_date, currency_code
+        coalesce(collected.revenue_date, refunded.revenue_date) as revenue_date,
+        coalesce(collected.currency_code, refunded.currency_code) as currency_code,
+        coalesce(collected.order_charge_count, 0) as order_charge_count,
+        coalesce(collected.subscription_charge_count, 0) as subscription_charge_count,
+        coalesce(refunded.refund_count, 0) as refund_count,
+        coalesce(collected.order_gross_amount, 0) as order_gross_amount,
+        coalesce(collected.subscription_gross_amount, 0) as subscription_gross_amount,
+        coalesce(refunded.refund_amount, 0) as refund_amount
+    from collected
+    full outer join refunded
+        on
+            collected.revenue_date = refunded.revenue_date
+            and collected.currency_code = refunded.currency_code
+
+),
+
+converted as (
+
+    select
+        daily.*,
+        daily.order_gross_amount + daily.subscription_gross_amount as gross_amount,
+        exchange_rates.usd_per_unit,
+        round((daily.order_gross_amount + daily.subscription_gross_amount) * exchange_rates.usd_per_unit, 2)
+            as gross_amount_usd,
+        round(daily.refund_amount * exchange_rates.usd_per_unit, 2) as refund_amount_usd
+    from daily
+    left join exchange_rates
+        on
+            daily.currency_code = exchange_rates.currency_code
+            and daily.revenue_date between exchange_rates.valid_from_date and exchange_rates.valid_to_date
 
 ),
 
@@ -21,14 +91,24 @@ final as (
 
     select
         -- keys
-        order_date,
-        currency_code,
+        cast(revenue_date as date) as revenue_date,
+        cast(currency_code as string) as currency_code,
         -- counts
-        order_count,
-        cancelled_order_count,
-        -- amounts
-        cast(revenue_amount as decimal(18, 2)) as revenue_amount
-    from daily
+        cast(order_charge_count as bigint) as order_charge_count,
+        cast(subscription_charge_count as bigint) as subscription_charge_count,
+        cast(refund_count as bigint) as refund_count,
+        -- amounts, in currency_code
+        cast(order_gross_amount as decimal(18, 2)) as order_gross_amount,
+        cast(subscription_gross_amount as decimal(18, 2)) as subscription_gross_amount,
+        cast(gross_amount as decimal(18, 2)) as gross_amount,
+        cast(refund_amount as decimal(18, 2)) as refund_amount,
+        cast(gross_amount - refund_amount as decimal(18, 2)) as net_amount,
+        -- amounts, in USD
+        cast(usd_per_unit as decimal(18, 6)) as usd_per_unit,
+        cast(gross_amount_usd as decimal(18, 2)) as gross_amount_usd,
+        cast(refund_amount_usd as decimal(18, 2)) as refund_amount_usd,
+        cast(gross_amount_usd - refund_amount_usd as decimal(18, 2)) as net_amount_usd
+    from converted
 
 )
 
