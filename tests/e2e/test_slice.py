@@ -1,5 +1,5 @@
 """The thin end-to-end slice on the generated company: files → bronze (delta-rs) → Spark via Thrift →
-dbt bronze/silver/mart (`fct_daily_revenue` and everything it needs).
+dbt bronze/silver/mart (`fct_orders` and everything it needs).
 
 The company is generated small (scale 0.2) into the test's LAKEHOUSE_HOME; only the sources the
 slice reads are loaded (Shopify orders, and the customer systems identity resolution links orders
@@ -26,12 +26,13 @@ from orchestration.transform import run_dbt
 from tests.support import SparkServer, start_spark
 
 SEED, SCALE, DAYS = 7, 0.2, 30
-# fct_daily_revenue <- slv_orders <- Shopify orders + the customer identity map (every customer system).
+# fct_orders <- slv_orders (Shopify orders + the customer identity map over every customer system),
+# Stripe payments and refunds, and the seeds.
 SLICE_SOURCES = ("shopify", "postgres", "mysql", "salesforce", "hubspot", "stripe", "netsuite")
 # `cautious`: only the tests whose every parent is in the slice (not, say, a relationship to slv_customers).
 SLICE = [
     "--select",
-    "+fct_daily_revenue",
+    "+fct_orders",
     "--indirect-selection",
     "cautious",
     "--vars",
@@ -106,12 +107,8 @@ def test_every_layer_has_rows_and_the_mart_reconciles(built_local) -> None:
     silver_orders = query(spark, "select count(*), count(distinct order_id) from silver.slv_orders")[0]
     assert silver_orders[0] == silver_orders[1] > 0  # one row per order
     assert silver_orders[0] == query(spark, "select count(distinct id) from bronze_shopify.orders")[0][0]
-    mart = query(spark, "select sum(order_count), sum(revenue_amount) from sales.fct_daily_revenue")[0]
-    expected = query(
-        spark,
-        "select count(*), sum(case when order_status = 'cancelled' then 0 else order_amount end) "
-        "from silver.slv_orders",
-    )[0]
+    mart = query(spark, "select count(*), sum(order_amount) from sales.fct_orders")[0]
+    expected = query(spark, "select count(*), sum(order_amount) from silver.slv_orders where not is_deleted")[0]
     assert mart == expected
     assert mart[0] > 0
 
@@ -136,11 +133,11 @@ def test_incremental_merge_twice_over_the_same_input_gives_the_same_rows(
 def test_docs_generate_writes_the_site(built_local, monkeypatch: pytest.MonkeyPatch) -> None:
     spark, _ = built_local
     use_server(monkeypatch, spark)
-    outcome = run_dbt(["docs", "generate", "--select", "+fct_daily_revenue"])
+    outcome = run_dbt(["docs", "generate", "--select", "+fct_orders"])
     assert outcome.success
     target = Path(os.environ["DBT_TARGET_PATH"])
     assert (target / "index.html").exists()
-    assert "fct_daily_revenue" in (target / "catalog.json").read_text()
+    assert "fct_orders" in (target / "catalog.json").read_text()
 
 
 def test_silver_keeps_the_latest_version_of_each_order(built_local, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,8 +180,8 @@ def test_the_slice_runs_on_the_local_s3_server(s3_env, tmp_path: Path, monkeypat
         assert outcome.success, outcome.failures
 
         assert query(spark, "select count(*) from bronze_shopify.orders") == [(loaded["shopify.orders"],)]
-        assert query(spark, "select count(*) from sales.fct_daily_revenue")[0][0] > 0
-        location = query(spark, "describe detail sales.fct_daily_revenue")[0]
+        assert query(spark, "select count(*) from sales.fct_orders")[0][0] > 0
+        location = query(spark, "describe detail sales.fct_orders")[0]
         assert any(f"s3a://{s3_env.bucket}/slice/gold/sales" in str(value) for value in location)
 
         keys = {
@@ -194,6 +191,6 @@ def test_the_slice_runs_on_the_local_s3_server(s3_env, tmp_path: Path, monkeypat
         }
         assert any(k.startswith("slice/bronze/shopify/orders/_delta_log/") for k in keys)
         assert any(k.startswith("slice/silver/slv_orders/_delta_log/") for k in keys)
-        assert any(k.startswith("slice/gold/sales/fct_daily_revenue/") and k.endswith(".parquet") for k in keys)
+        assert any(k.startswith("slice/gold/sales/fct_orders/") and k.endswith(".parquet") for k in keys)
     finally:
         spark.server.stop()
