@@ -20,15 +20,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from loaders.core.storage import LakehouseRoot
+from company import generate, generate_increment
+from lakehouse.catalog import ensure_layer_databases, register_bronze, thrift_cursor
+from lakehouse.core.storage import LakehouseRoot
+from lakehouse.dbt_runner import run_dbt
+from lakehouse.platform.jars import JarSet
+from lakehouse.platform.process import free_ports
+from lakehouse.platform.spark import SparkThriftServer, ThriftEndpoint
+from lakehouse.source_files import all_sources
 from loaders.pipeline import load_source
-from orchestration.catalog import ensure_layer_databases, register_bronze, thrift_cursor
-from orchestration.company import generate, generate_increment
-from orchestration.platform.jars import JarSet
-from orchestration.platform.process import free_ports
-from orchestration.platform.spark import SparkThriftServer, ThriftEndpoint
-from orchestration.source_files import all_sources
-from orchestration.transform import run_dbt
 
 SEED = 7
 QUIET = json.dumps({"observability_enabled": False})

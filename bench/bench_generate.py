@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.company import generate
+from company import generate
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,8 @@ def run_child(root: Path, source: Path) -> dict:
 def child(root: str, source: str) -> None:
     import structlog
 
+    from lakehouse.core.storage import LakehouseRoot
     from loaders.core.config import load_source_config
-    from loaders.core.storage import LakehouseRoot
     from loaders.pipeline import load_source
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))  # warnings and up

@@ -68,7 +68,7 @@ OURS = """
 import sys, yaml
 from pathlib import Path
 from loaders.core.config import load_source_config
-from loaders.core.storage import LakehouseRoot
+from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
 folder = Path(sys.argv[1])
 document = {{"source": "bench", "type": "postgres", "options": {options},

@@ -11,95 +11,29 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pyarrow as pa
 import structlog
 
+from lakehouse.core.errors import ConfigError, LakehouseError
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.bronze import RESERVED_NAMES, BronzeTable, StreamState, Write, new_load_id
-from loaders.core.changes import apply_soft_deletes, latest_per_key, locate, split_invalid, without_deletes
-from loaders.core.config import SourceConfig, StreamConfig
+from loaders.core.changes import apply_soft_deletes, latest_per_key, split_invalid, without_deletes
+from loaders.core.config import SourceConfig
+from loaders.core.declared import check_declared_columns
 from loaders.core.delta import Stamp
-from loaders.core.errors import ConfigError, LakehouseError
-from loaders.core.ledger import Ledger, LedgerEntry
+from loaders.core.ledger import Ledger
 from loaders.core.protocol import Batch, Source, Stream, SyncMode
 from loaders.core.quarantine import Quarantine, Rejected, rejects_of
 from loaders.core.redact import Redactor, redacted_error
+from loaders.core.result import ProgressHook, StreamResult
 from loaders.core.retry import RetryPolicy, TransientSourceError
-from loaders.core.schema_policy import SchemaPolicy, conform
-from loaders.core.storage import LakehouseRoot
+from loaders.core.schema_policy import conform
 from loaders.registry import build_source
 
 log = structlog.get_logger("loaders")
-
-
-@dataclass
-class StreamResult:
-    source: str
-    stream: str
-    load_id: str
-    mode: str
-    rows: int = 0  # rows loaded into bronze
-    bytes: int = 0
-    batches: int = 0
-    seconds: float = 0.0
-    cursor_before: str | None = None
-    cursor_after: str | None = None
-    status: str = "running"
-    error: str | None = None
-    pipeline: str = "default"
-    rows_read: int = 0
-    rows_quarantined: int = 0
-    rows_rescued: int = 0
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    exception: LakehouseError | None = field(default=None, repr=False)
-
-    @property
-    def rows_loaded(self) -> int:
-        return self.rows
-
-    def ledger_entry(self) -> LedgerEntry:
-        finished = datetime.now(UTC)
-        return LedgerEntry(
-            load_id=self.load_id,
-            pipeline=self.pipeline,
-            source=self.source,
-            stream=self.stream,
-            mode=self.mode,
-            status=self.status,
-            rows_read=self.rows_read,
-            rows_loaded=self.rows,
-            rows_quarantined=self.rows_quarantined,
-            rows_rescued=self.rows_rescued,
-            bytes=self.bytes,
-            batches=self.batches,
-            started_at=self.started_at,
-            finished_at=finished,
-            duration_s=self.seconds,
-            error=self.error,
-            cursor_before=self.cursor_before,
-            cursor_after=self.cursor_after,
-        )
-
-
-ProgressHook = Callable[[StreamResult], None]
-
-
-@dataclass(frozen=True)
-class StreamSettings:
-    """What the pipeline does with a stream's batches; from the stream's entry in the source file."""
-
-    schema_policy: SchemaPolicy = SchemaPolicy.EVOLVE
-    partition_by: tuple[str, ...] = ()
-    soft_delete_field: str | None = None
-    config_path: Path | None = None
-
-    @classmethod
-    def from_config(cls, stream: StreamConfig, path: Path | None) -> StreamSettings:
-        return cls(stream.schema_policy, tuple(stream.partition_by), stream.soft_delete_field, path)
 
 
 def load_source(
@@ -125,10 +59,9 @@ def load_source(
     source = _open_source(config, wanted, pipeline, ledger, redactor)
     results = []
     for stream in source.streams():
-        if stream.spec.name not in wanted:
+        if stream.config.name not in wanted:
             continue
         context = _LoadContext(
-            settings=StreamSettings.from_config(config.stream(stream.spec.name), config.path),
             pipeline=pipeline,
             full_refresh=full_refresh,
             on_batch=on_batch,
@@ -163,13 +96,11 @@ def load_stream(
     full_refresh: bool = False,
     pipeline: str = "default",
     on_batch: ProgressHook | None = None,
-    settings: StreamSettings | None = None,
     retry: RetryPolicy | None = None,
     redactor: Redactor | None = None,
 ) -> StreamResult:
     """Load one stream; raises its (scrubbed) error after recording the failure in the ledger."""
     context = _LoadContext(
-        settings=settings or StreamSettings(),
         pipeline=pipeline,
         full_refresh=full_refresh,
         on_batch=on_batch,
@@ -185,7 +116,6 @@ def load_stream(
 
 @dataclass(frozen=True)
 class _LoadContext:
-    settings: StreamSettings
     pipeline: str
     full_refresh: bool
     on_batch: ProgressHook | None
@@ -199,14 +129,13 @@ class _StreamLoad:
 
     def __init__(self, root: LakehouseRoot, source_name: str, stream: Stream, context: _LoadContext) -> None:
         self.stream = stream
-        self.spec = stream.spec
+        self.spec = stream.config
         self.context = context
-        self.settings = context.settings
-        self.app_id = f"{context.pipeline}/{source_name}/{stream.spec.name}"
-        self.table = BronzeTable(root, source_name, stream.spec.name, partition_by=self.settings.partition_by)
+        self.app_id = f"{context.pipeline}/{source_name}/{self.spec.name}"
+        self.table = BronzeTable(root, source_name, self.spec.name, partition_by=tuple(self.spec.partition_by))
         self.quarantine = Quarantine(root)
         self.result = StreamResult(
-            source_name, stream.spec.name, new_load_id(), stream.spec.mode.value, pipeline=context.pipeline
+            source_name, self.spec.name, new_load_id(), self.spec.mode.value, pipeline=context.pipeline
         )
         self._started = time.monotonic()
         self._columns_checked = False
@@ -286,7 +215,7 @@ class _StreamLoad:
         target = None if overwrite else self.table.data_schema()
         if target is not None and len(target) == 0:  # created by an empty first batch: nothing to fit to yet
             target = None
-        conformed = conform(data, target, self.settings.schema_policy, passthrough=RESERVED_NAMES)
+        conformed = conform(data, target, self.spec.schema_policy, passthrough=RESERVED_NAMES)
         rejects += invalid + conformed.rejects
         if read != conformed.data.num_rows + len(rejects):  # a bug, not a data problem: stop before committing
             raise RuntimeError(f"{self._name}: batch {version} does not reconcile ({read} read)")
@@ -298,10 +227,10 @@ class _StreamLoad:
     def _prepare(self, data: pa.Table) -> tuple[pa.Table, list[Rejected]]:
         """Check the declared columns once, mark soft deletes, move out rows that break the declared schema."""
         if data.num_rows and not self._columns_checked:
-            self._check_declared_columns(data)
+            check_declared_columns(self.spec, data)
             self._columns_checked = True
-        if self.settings.soft_delete_field:
-            data = apply_soft_deletes(data, self.settings.soft_delete_field)
+        if self.spec.soft_delete_field:
+            data = apply_soft_deletes(data, self.spec.soft_delete_field)
         return split_invalid(data, self.spec.primary_key, require_op=self.spec.mode == SyncMode.CDC)
 
     def _write(self, data: pa.Table, cursor: str | None, version: int, *, overwrite: bool, refresh: str | None) -> None:
@@ -349,26 +278,6 @@ class _StreamLoad:
         empty = schema.empty_table()
         self._write(empty, self.result.cursor_after, version, overwrite=replace_rows, refresh="done")
 
-    def _check_declared_columns(self, data: pa.Table) -> None:
-        """Keys of the source file that name columns must name columns the data has."""
-        declared = {
-            "cursor_field": [self.spec.cursor_field] if self.spec.cursor_field else [],
-            "primary_key": list(self.spec.primary_key),
-            "partition_by": [c for c in self.settings.partition_by if c not in RESERVED_NAMES],
-            "soft_delete_field": [self.settings.soft_delete_field] if self.settings.soft_delete_field else [],
-        }
-        for key, columns in declared.items():
-            missing = [c for c in columns if not _present(data, c, top_level=key == "partition_by")]
-            if missing:
-                raise _missing_column_error(self.settings.config_path, self.spec.name, key, missing, data)
-        nested = [k for k in self.spec.primary_key if k not in data.column_names]
-        if nested and self.spec.mode in (SyncMode.MERGE, SyncMode.CDC):
-            raise ConfigError(
-                f"{self.settings.config_path}: stream {self.spec.name!r}: key `primary_key`: a {self.spec.mode.value} "
-                f"upserts on top-level columns, and {', '.join(map(repr, nested))} is nested in the data",
-                "use `mode: append` for this stream (silver deduplicates), or key it on top-level columns",
-            )
-
     def _record(self) -> None:
         result = self.result
         event = "load.finished" if result.status == "success" else "load.failed"
@@ -389,23 +298,6 @@ class _StreamLoad:
             self.context.ledger.record(result.ledger_entry())
         except Exception as exc:  # the load's own outcome matters more than its ledger row
             log.error("ledger.write_failed", stream=self._name, error=self.context.redactor.describe(exc))
-
-
-def _present(data: pa.Table, column: str, *, top_level: bool) -> bool:
-    # Partitions must be top-level columns; cursors and keys may be nested (`segments.date`, DynamoDB's `Item`).
-    return column in data.column_names if top_level else locate(data.schema, column) is not None
-
-
-def _missing_column_error(path: Path | None, stream: str, key: str, missing: list[str], data: pa.Table) -> ConfigError:
-    available = ", ".join(c for c in data.column_names if c not in RESERVED_NAMES)
-    where = f"{path}: " if path else ""
-    return ConfigError(
-        f"{where}stream {stream!r}: key `{key}` names {', '.join(map(repr, missing))}, "
-        f"which is not in the stream's data; available columns: {available}",
-        f"set `{key}` to columns the stream has (one of: {available})"
-        + (f" in {path}" if path else "")
-        + ", or remove the key",
-    )
 
 
 def _record_unstarted(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 
+from lakehouse.core.errors import ConfigError
 from loaders.core.config import SourceConfig
-from loaders.core.errors import ConfigError
 from loaders.core.protocol import Source
 
 FAMILIES: dict[str, str] = {

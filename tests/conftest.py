@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from loaders.core.storage import LakehouseRoot
-from orchestration.platform.s3 import SeaweedS3
+from lakehouse.core.storage import LakehouseRoot
+from lakehouse.platform.s3 import SeaweedS3
 from tests.support import SparkServer, free_port, start_spark
 
 __all__ = ["SparkServer", "free_port", "start_spark"]

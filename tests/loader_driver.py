@@ -12,10 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from lakehouse.core.errors import LakehouseError
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import load_source_config
-from loaders.core.errors import LakehouseError
-from loaders.core.storage import LakehouseRoot
-from loaders.pipeline import StreamResult, load_source
+from loaders.core.result import StreamResult
+from loaders.pipeline import load_source
 
 
 def main() -> int:

@@ -17,11 +17,11 @@ import pyarrow as pa
 import pytest
 import yaml
 
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import SourceConfig, load_source_config
 from loaders.core.delta import open_table, read_table
 from loaders.core.ledger import Ledger
 from loaders.core.quarantine import Quarantine
-from loaders.core.storage import LakehouseRoot
 
 TESTS_DIR = Path(__file__).resolve().parent
 ROOT_KINDS = ["local", "s3"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from loaders.core.storage import LakehouseRoot
-from orchestration.platform.jars import JarSet
-from orchestration.platform.process import free_ports
-from orchestration.platform.spark import SparkThriftServer, ThriftEndpoint
+from lakehouse.core.storage import LakehouseRoot
+from lakehouse.platform.jars import JarSet
+from lakehouse.platform.process import free_ports
+from lakehouse.platform.spark import SparkThriftServer, ThriftEndpoint
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 

@@ -1,2 +1,2 @@
-"""Core contracts shared by every source family: errors, storage roots, the stream protocol,
-configuration and the bronze writer."""
+"""Core contracts shared by every source family: the stream protocol, configuration, the bronze
+writer, schema policy, quarantine, ledger, retries and redaction (errors and the root are `lakehouse.core`)."""

@@ -21,6 +21,8 @@ from enum import StrEnum
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
+from lakehouse.core.errors import ConfigError
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import (
     META_APP_ID,
     META_LOAD_ID,
@@ -35,8 +37,6 @@ from loaders.core.delta import (
     find_commit,
     open_table,
 )
-from loaders.core.errors import ConfigError
-from loaders.core.storage import LakehouseRoot
 
 __all__ = [
     "METADATA_FIELDS",

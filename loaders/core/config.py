@@ -28,16 +28,17 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from loaders.core.errors import ConfigError
+from lakehouse.core.errors import ConfigError
+from lakehouse.core.frequency import Frequency
 from loaders.core.protocol import SyncMode
 from loaders.core.schema_policy import SchemaPolicy
 
-Frequency = Literal["real-time", "hourly", "daily", "weekly", "monthly"]
+M = TypeVar("M", bound=BaseModel)
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _REFERENCE = re.compile(r"\$\{([^}]+)\}")
 # Platform locations, referenced for paths: not secrets, and error messages need them readable.
@@ -45,7 +46,13 @@ NOT_SECRET = frozenset({"LAKEHOUSE_HOME", "LAKEHOUSE_ROOT", "LAKEHOUSE_SOURCES",
 
 
 class StreamConfig(BaseModel):
-    model_config = ConfigDict(extra="allow")  # family-specific keys (pattern, format, query, ...)
+    """One stream, resolved once from its source file: everything the pipeline and the family need.
+
+    The keys every family shares are typed fields; the family's own keys (`pattern`, `table`, ...)
+    are validated by the family, once, with `family_options(Model)`.
+    """
+
+    model_config = ConfigDict(extra="allow")  # family-specific keys (pattern, format, table, ...)
 
     name: str
     mode: SyncMode = SyncMode.APPEND
@@ -72,9 +79,20 @@ class StreamConfig(BaseModel):
             )
         return self
 
+    _source_file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source_file(self) -> Path | None:
+        """The source file that declared this stream (for relative paths and error messages)."""
+        return self._source_file
+
     @property
     def extra(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+    def family_options(self, model: type[M]) -> M:
+        """The family's own keys of this stream, validated against `model`; errors name file, key and fix."""
+        return validated_options(model, self.extra, self.source_file, f"streams[{self.name}]")
 
 
 class SourceConfig(BaseModel):
@@ -83,7 +101,7 @@ class SourceConfig(BaseModel):
     source: str
     type: str
     description: str = ""
-    frequency: Frequency = "daily"
+    frequency: Frequency = Frequency.DAILY
     options: dict[str, Any] = Field(default_factory=dict)
     streams: list[StreamConfig]
     # Set by the loader, not the file: where the file lives, for relative paths and error messages.
@@ -102,6 +120,10 @@ class SourceConfig(BaseModel):
                 return stream
         known = ", ".join(s.name for s in self.streams)
         raise ConfigError(f"source {self.source!r} has no stream {name!r}", f"use one of: {known} (see {self.path})")
+
+    def family_options(self, model: type[M]) -> M:
+        """`options:` with secrets resolved, validated against the family's `model` (keep it out of logs)."""
+        return validated_options(model, self.resolved_options(), self.path, "options")
 
     def resolved_options(self) -> dict[str, Any]:
         """Options with `${...}` references resolved; keep the result out of logs."""
@@ -157,7 +179,25 @@ def load_source_config(path: Path) -> SourceConfig:
             f"{path}: key `{key}`: {first['msg']}",
             f"correct `{key}` in {path} ({len(exc.errors())} problem(s) in all; see README: adding a source)",
         ) from None
-    return config.model_copy(update={"path": path.resolve()})
+    config = config.model_copy(update={"path": path.resolve()})
+    for stream in config.streams:
+        stream._source_file = config.path
+    return config
+
+
+def validated_options(model: type[M], values: dict[str, Any], path: Path | None, prefix: str) -> M:
+    """`values` validated against `model`; the error names the file, the key (`prefix.key`) and the fix."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "?"
+        allowed = ", ".join(sorted(model.model_fields))
+        fix = f"correct `{prefix}.{key}` in {path}"
+        if first["type"] == "extra_forbidden":
+            fix = f"remove `{prefix}.{key}` or use one of: {allowed}"
+        # pydantic's message never includes the input for these errors, so no secret reaches it.
+        raise ConfigError(f"{path}: key `{prefix}.{key}`: {first['msg']}", fix) from None
 
 
 def _key_name(location: tuple[Any, ...], raw: dict[str, Any]) -> str:

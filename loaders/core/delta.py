@@ -19,7 +19,7 @@ import structlog
 from deltalake import CommitProperties, DeltaTable, QueryBuilder, Transaction
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from loaders.core.errors import LakehouseError
+from lakehouse.core.errors import LakehouseError
 from loaders.core.retry import RetryPolicy, call_with_retry
 
 # Keys of the commit metadata the loaders own.

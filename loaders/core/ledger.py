@@ -13,9 +13,9 @@ from datetime import datetime
 import pyarrow as pa
 from deltalake import CommitProperties, write_deltalake
 
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import create_table, open_table, read_table
 from loaders.core.retry import RetryPolicy, call_with_retry
-from loaders.core.storage import LakehouseRoot
 
 LEDGER_SCHEMA = pa.schema(
     [

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import SourceConfig
 from loaders.core.delta import open_table
-from loaders.core.storage import LakehouseRoot
 
 DEFAULT_RETENTION_HOURS = 168
 

@@ -1,7 +1,10 @@
 """The small protocol every source family implements.
 
-A `Source` has a name and a list of `Stream`s. A stream's `read(cursor)` yields `Batch`es: Arrow
-data plus the cursor *after* that batch. The pipeline commits each batch with its cursor in the
+A `Source` has a name and a list of `Stream`s. A stream carries its `config` (the one typed
+`StreamConfig` resolved from the source file: name, sync mode, keys, cursor, schema policy, and the
+family's own keys, which the family validates once into its own options model with
+`config.family_options(Model)`). A stream's `read(cursor)` yields `Batch`es: Arrow data plus the
+cursor *after* that batch. The pipeline commits each batch with its cursor in the
 same Delta commit, and on the next run hands the last committed cursor back to `read`, so a stream
 only has to know how to resume from a cursor it produced itself.
 """
@@ -9,11 +12,14 @@ only has to know how to resume from a cursor it produced itself.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from loaders.core.config import StreamConfig
 
 
 class SyncMode(StrEnum):
@@ -29,18 +35,8 @@ class Batch:
     cursor: str | None  # the stream's position after this batch, opaque to everyone but the stream
 
 
-@dataclass
-class StreamSpec:
-    """What the pipeline needs to know about a stream besides its data."""
-
-    name: str
-    mode: SyncMode = SyncMode.APPEND
-    primary_key: list[str] = field(default_factory=list)
-    cursor_field: str | None = None
-
-
 class Stream(Protocol):
-    spec: StreamSpec
+    config: StreamConfig
 
     def read(self, cursor: str | None) -> Iterator[Batch]:
         """Yield batches after `cursor` (None: from the beginning)."""

@@ -21,9 +21,9 @@ from typing import Any
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import Stamp, commit_once, create_table, open_table, read_table
 from loaders.core.protocol import Batch
-from loaders.core.storage import LakehouseRoot
 
 QUARANTINE_SCHEMA = pa.schema(
     [

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
-from loaders.core.errors import LakehouseError, SourceError
+from lakehouse.core.errors import LakehouseError, SourceError
 
 MASK = "***"
 # Shorter values cannot be meaningful secrets, and scrubbing them would garble every message.

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-from loaders.core.errors import SourceError
+from lakehouse.core.errors import SourceError
 
 T = TypeVar("T")
 

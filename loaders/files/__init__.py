@@ -25,22 +25,21 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
 
+from lakehouse.core.errors import ConfigError, SourceError
 from loaders.core.bronze import RESERVED_NAMES
 from loaders.core.config import SourceConfig, StreamConfig
-from loaders.core.errors import ConfigError, SourceError
-from loaders.core.protocol import StreamSpec
 from loaders.core.quarantine import BatchWithRejects, Rejected
 from loaders.core.schema_policy import SchemaPolicy, conform, writable_type
 
-FORMATS = ("csv", "jsonl", "parquet")
 BATCH_ROWS = 65_536
 CSV_BLOCK_BYTES = 8 << 20
 # What pyarrow's CSV reader treats as null in a typed column.
@@ -75,19 +74,24 @@ class _Reject:
 _Piece = tuple[pa.Table | pa.RecordBatch, list[_Reject]]
 
 
+class FileStreamOptions(BaseModel):
+    """The files family's own stream keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["csv", "jsonl", "parquet"] = "csv"
+    pattern: str | None = None  # default `<stream>/*.<format>`
+    batch_rows: int = Field(default=BATCH_ROWS, gt=0)
+
+
 class FileStream:
     def __init__(self, folder: Path, config: StreamConfig, batch_rows: int | None = None) -> None:
-        extra = config.extra
-        self.spec = StreamSpec(config.name, config.mode, config.primary_key, config.cursor_field)
+        options = config.family_options(FileStreamOptions)
+        self.config = config
         self.folder = folder
-        self.format = extra.get("format", "csv")
-        self.pattern = extra.get("pattern", f"{config.name}/*.{self.format}")
-        self.batch_rows = batch_rows or _positive_int(extra.get("batch_rows", BATCH_ROWS), config.name)
-        if self.format not in FORMATS:
-            raise ConfigError(
-                f"stream {config.name!r}: format {self.format!r} is not supported",
-                f"use one of {', '.join(FORMATS)}",
-            )
+        self.format = options.format
+        self.pattern = options.pattern or f"{config.name}/*.{self.format}"
+        self.batch_rows = batch_rows or options.batch_rows
 
     def files(self) -> list[str]:
         return sorted(p.relative_to(self.folder).as_posix() for p in self.folder.glob(self.pattern) if p.is_file())
@@ -146,12 +150,6 @@ def _batch(
     return BatchWithRejects(
         data, FileCursor(name, rows, complete).dump(), tuple(Rejected(r.reason, r.raw_payload) for r in rejects)
     )
-
-
-def _positive_int(value: object, stream: str) -> int:
-    if isinstance(value, int) and value > 0:
-        return value
-    raise ConfigError(f"stream {stream!r}: key `batch_rows` must be a positive integer, not {value!r}", "e.g. 65536")
 
 
 class _CsvReader:

@@ -13,10 +13,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from lakehouse.core.errors import ConfigError
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import SourceConfig
-from loaders.core.errors import ConfigError
-from loaders.core.protocol import StreamSpec
-from loaders.core.storage import LakehouseRoot
 from loaders.sql.engine import Engine, Pool, read_all
 from loaders.sql.options import parse_options, parse_stream_options
 from loaders.sql.reconcile import BronzeKeys
@@ -43,7 +42,7 @@ class SqlSource:
         self._streams = [
             SqlStream(
                 engine,
-                StreamSpec(stream.name, stream.mode, list(stream.primary_key), stream.cursor_field),
+                stream,
                 parse_stream_options(stream, config),
                 parallel=engine.options.parallel,
                 bronze_keys=BronzeKeys(bronze, config.source, stream.name) if bronze else None,

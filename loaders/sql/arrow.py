@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from loaders.core.errors import SourceError
+from lakehouse.core.errors import SourceError
 from loaders.sql.dialect import Column, Dialect
 
 NANOS_PER_SECOND = 1_000_000_000

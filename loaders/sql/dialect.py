@@ -211,7 +211,7 @@ class Dialect:
 
 def parse_table(text: str, where: str) -> TableName:
     """`schema.table` (or `database.schema.table`) into its parts; quoting is the dialect's job."""
-    from loaders.core.errors import ConfigError
+    from lakehouse.core.errors import ConfigError
 
     parts = tuple(part.strip() for part in text.split("."))
     if not 1 <= len(parts) <= 3 or not all(parts):

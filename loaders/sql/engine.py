@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from loaders.core.errors import LakehouseError, SourceError
+from lakehouse.core.errors import LakehouseError, SourceError
 from loaders.core.retry import TransientSourceError
 from loaders.sql.arrow import normalize
 from loaders.sql.dialect import Column, Dialect, KeyRange, TableName, Window

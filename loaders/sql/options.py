@@ -31,13 +31,12 @@ Engine-specific keys (Snowflake `account`/`warehouse`, BigQuery `project`/`crede
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from lakehouse.core.errors import ConfigError
 from loaders.core.config import SourceConfig, StreamConfig
-from loaders.core.errors import ConfigError
 from loaders.core.protocol import SyncMode
 
 M = TypeVar("M", bound=BaseModel)
@@ -87,11 +86,11 @@ class SqlStreamOptions(BaseModel):
 
 def parse_options(model: type[M], config: SourceConfig) -> M:
     """The source's `options:` validated against `model`; errors name the file, the key and the fix."""
-    return _validated(model, config.resolved_options(), config.path, "options")
+    return config.family_options(model)
 
 
 def parse_stream_options(stream: StreamConfig, config: SourceConfig) -> SqlStreamOptions:
-    options = _validated(SqlStreamOptions, stream.extra, config.path, f"streams[{stream.name}]")
+    options = stream.family_options(SqlStreamOptions)
     if stream.mode == SyncMode.CDC:
         raise ConfigError(
             f"{config.path}: stream {stream.name!r}: `mode: cdc` needs a change log, which the SQL family "
@@ -111,17 +110,3 @@ def parse_stream_options(stream: StreamConfig, config: SourceConfig) -> SqlStrea
             "remove `deletes: reconcile`, or use `mode: merge`",
         )
     return options
-
-
-def _validated(model: type[M], values: dict[str, Any], path: Path | None, prefix: str) -> M:
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "?"
-        allowed = ", ".join(sorted(model.model_fields))
-        fix = f"correct `{prefix}.{key}` in {path}"
-        if first["type"] == "extra_forbidden":
-            fix = f"remove `{prefix}.{key}` or use one of: {allowed}"
-        # pydantic's message never includes the input for these errors, so no secret reaches it.
-        raise ConfigError(f"{path}: key `{prefix}.{key}`: {first['msg']}", fix) from None

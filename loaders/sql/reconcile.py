@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.bronze import RESERVED_NAMES
 from loaders.core.delta import arrow_schema, open_table, read_table
-from loaders.core.storage import LakehouseRoot
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field
 
-from loaders.core.errors import ConfigError, SourceError
+from lakehouse.core.errors import ConfigError, SourceError
 from loaders.sql.arrow import normalize
 from loaders.sql.dialect import Column, TableName, Window
 from loaders.sql.engine import Piece, Planner, RangePlanner, Session, Stats

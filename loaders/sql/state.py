@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from loaders.core.errors import SourceError
+from lakehouse.core.errors import SourceError
 
 VERSION = 1
 

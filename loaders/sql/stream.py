@@ -35,8 +35,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import structlog
 
-from loaders.core.errors import ConfigError, SourceError
-from loaders.core.protocol import Batch, StreamSpec, SyncMode
+from lakehouse.core.errors import ConfigError, SourceError
+from loaders.core.config import StreamConfig
+from loaders.core.protocol import Batch, SyncMode
 from loaders.sql.dialect import Column, Window, parse_table
 from loaders.sql.engine import Engine, Piece, Planner, Pool, Stats, first_row, read_all
 from loaders.sql.options import SqlStreamOptions
@@ -75,17 +76,17 @@ class SqlStream:
     def __init__(
         self,
         engine: Engine,
-        spec: StreamSpec,
+        config: StreamConfig,
         options: SqlStreamOptions,
         *,
         parallel: int,
         bronze_keys: BronzeKeys | None = None,
     ) -> None:
         self.engine = engine
-        self.spec = spec
+        self.config = config
         self.options = options
         self.parallel = parallel
-        self.table = parse_table(options.table or spec.name, f"stream {spec.name!r}: key `table`")
+        self.table = parse_table(options.table or config.name, f"stream {config.name!r}: key `table`")
         self.bronze_keys = bronze_keys
         self.stats = ReadStats()
         self._columns: list[Column] | None = None
@@ -93,7 +94,7 @@ class SqlStream:
     # --- the protocol -----------------------------------------------------------------------
 
     def read(self, cursor: str | None) -> Iterator[Batch]:
-        state = SqlState.load(cursor, self.spec.name)
+        state = SqlState.load(cursor, self.config.name)
         pool = Pool(self.engine, self.parallel)
         try:
             columns = self._load_columns(pool)
@@ -119,7 +120,7 @@ class SqlStream:
         if not found:
             raise SourceError(
                 f"{self.engine.where()}: table {self.table} not found, or the loader's user sees no columns in it",
-                f"check stream {self.spec.name!r}'s `table` (schema.table) and the user's SELECT grant",
+                f"check stream {self.config.name!r}'s `table` (schema.table) and the user's SELECT grant",
             )
         if not self.options.columns:
             return found
@@ -127,7 +128,7 @@ class SqlStream:
         missing = [name for name in self.options.columns if name.lower() not in by_name]
         if missing:
             raise ConfigError(
-                f"stream {self.spec.name!r}: `columns` names {', '.join(missing)}, which {self.table} does not have",
+                f"stream {self.config.name!r}: `columns` names {', '.join(missing)}, which {self.table} does not have",
                 f"use columns of {self.table}: {', '.join(c.name for c in found)}",
             )
         return [by_name[name.lower()] for name in self.options.columns]
@@ -140,19 +141,19 @@ class SqlStream:
             if column.name.lower() == name.lower():
                 return column.name
         raise ConfigError(
-            f"stream {self.spec.name!r}: column {name!r} is not in {self.table}",
+            f"stream {self.config.name!r}: column {name!r} is not in {self.table}",
             f"use one of: {', '.join(c.name for c in self._columns or [])}",
         )
 
     @property
     def _cursor_column(self) -> str | None:
-        return self.column(self.spec.cursor_field) if self.spec.mode != SyncMode.FULL_REFRESH else None
+        return self.column(self.config.cursor_field) if self.config.mode != SyncMode.FULL_REFRESH else None
 
     def _chunk_column(self) -> str | None:
         if self.options.chunk_column:
             return self.column(self.options.chunk_column)
-        if self.spec.primary_key:
-            return self.column(self.spec.primary_key[0])
+        if self.config.primary_key:
+            return self.column(self.config.primary_key[0])
         return self._cursor_column
 
     def _new_run(self, pool: Pool, state: SqlState, planner: Planner) -> Run | None:
@@ -170,7 +171,7 @@ class SqlStream:
                 lambda: planner.plan(session, stats, window, self.options.chunk_rows, chunk_column), "planning chunks"
             )
         run = Run(lower, upper, window.include_nulls, plan)
-        log.info("sql.plan", stream=self.spec.name, table=str(self.table), rows=stats.rows, chunks=plan["chunks"])
+        log.info("sql.plan", stream=self.config.name, table=str(self.table), rows=stats.rows, chunks=plan["chunks"])
         return run
 
     def _stats(self, pool: Pool, window: Window, chunk_column: str | None) -> Stats:
@@ -187,8 +188,8 @@ class SqlStream:
             return upper
         if not isinstance(upper, datetime) or stats.now is None:
             raise ConfigError(
-                f"stream {self.spec.name!r}: `lag_seconds` needs a timestamp `cursor_field`, "
-                f"and {self.spec.cursor_field!r} holds {type(upper).__name__} values",
+                f"stream {self.config.name!r}: `lag_seconds` needs a timestamp `cursor_field`, "
+                f"and {self.config.cursor_field!r} holds {type(upper).__name__} values",
                 "remove `lag_seconds`, or use a timestamp column as `cursor_field`",
             )
         latest = self._server_now(stats.now, naive=upper.tzinfo is None) - timedelta(seconds=self.options.lag_seconds)
@@ -243,7 +244,7 @@ class SqlStream:
         stop = threading.Event()
         todo = deque(chunks)
         running: dict[int, Future[None]] = {}
-        with ThreadPoolExecutor(self.parallel, thread_name_prefix=f"sql-{self.spec.name}") as executor:
+        with ThreadPoolExecutor(self.parallel, thread_name_prefix=f"sql-{self.config.name}") as executor:
             try:
                 while todo or running:
                     while todo and len(running) < self.parallel:
@@ -313,7 +314,7 @@ class SqlStream:
         if rows >= OVERSIZE_FACTOR * self.options.chunk_rows:
             log.warning(
                 "sql.chunk_oversized",
-                stream=self.spec.name,
+                stream=self.config.name,
                 rows=rows,
                 hint="the chunk column is skewed; set `chunk_column` to an evenly spread column",
             )
@@ -323,7 +324,7 @@ class SqlStream:
     # --- the watermark's boundary -------------------------------------------------------------
 
     def _key_columns(self, data: pa.Table) -> list[str]:
-        keys = [self.column(k) or k for k in self.spec.primary_key]
+        keys = [self.column(k) or k for k in self.config.primary_key]
         return keys or [name for name in data.column_names if not name.startswith("_")]
 
     def _at(self, data: pa.Table, value: Any) -> pa.ChunkedArray | None:
@@ -361,18 +362,18 @@ class SqlStream:
             return
         if self.bronze_keys is None:
             raise ConfigError(
-                f"stream {self.spec.name!r}: `deletes: reconcile` needs the bronze table's keys, and no lakehouse "
+                f"stream {self.config.name!r}: `deletes: reconcile` needs the bronze table's keys, and no lakehouse "
                 "root is known to this source",
                 "set LAKEHOUSE_ROOT (or options.lakehouse_root) to the root the pipeline loads into",
             )
-        keys = [self.column(k) or k for k in self.spec.primary_key]
-        bronze, schema = self.bronze_keys.read(keys, append=self.spec.mode == SyncMode.APPEND)
+        keys = [self.column(k) or k for k in self.config.primary_key]
+        bronze, schema = self.bronze_keys.read(keys, append=self.config.mode == SyncMode.APPEND)
         key_columns = [c for c in self._columns or [] if c.name in keys]
         sql = self.engine.dialect.keys_sql(self.table, key_columns, self.options.where)
         with pool.session() as session:
             source = self._call(lambda: read_all(session, sql), "reading the table's keys")
         gone = missing_keys(bronze, source, keys)
-        log.info("sql.reconciled", stream=self.spec.name, bronze_keys=bronze.num_rows, deleted=gone.num_rows)
+        log.info("sql.reconciled", stream=self.config.name, bronze_keys=bronze.num_rows, deleted=gone.num_rows)
         state = replace(state, reconciled_at=_now_text())
         yield Batch(delete_rows(gone, schema), state.dump())
 

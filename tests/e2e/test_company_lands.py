@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 from deltalake import DeltaTable
 
-from loaders.core.storage import LakehouseRoot
-from loaders.pipeline import StreamResult, load_source
-from orchestration.company import generate, generate_increment
-from orchestration.company.manifest import Manifest
-from orchestration.source_files import all_sources
+from company import generate, generate_increment
+from company.manifest import Manifest
+from lakehouse.core.storage import LakehouseRoot
+from lakehouse.source_files import all_sources
+from loaders.core.result import StreamResult
+from loaders.pipeline import load_source
 
 SCALE = 0.2
 HISTORY_DAYS = 30

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
+from company import generate, generate_increment
+from lakehouse.catalog import ensure_layer_databases, register_bronze, thrift_cursor
+from lakehouse.core.storage import LakehouseRoot
+from lakehouse.dbt_runner import run_dbt
+from lakehouse.source_files import find_source
 from loaders.core.bronze import METADATA_NAMES
-from loaders.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
-from orchestration.catalog import ensure_layer_databases, register_bronze, thrift_cursor
-from orchestration.company import generate, generate_increment
-from orchestration.source_files import find_source
-from orchestration.transform import run_dbt
 from tests.support import SparkServer, start_spark
 
 SEED, SCALE, DAYS = 7, 0.2, 30

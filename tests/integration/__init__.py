@@ -1,0 +1,1 @@
+"""Tests against real local servers (Spark Thrift, SeaweedFS, PostgreSQL, MariaDB, ...)."""

@@ -8,9 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lakehouse.catalog import ensure_layer_databases, register_bronze, thrift_cursor
 from loaders.core.config import load_source_config
 from loaders.pipeline import load_source
-from orchestration.catalog import ensure_layer_databases, register_bronze, thrift_cursor
 from tests.support import SparkServer
 
 

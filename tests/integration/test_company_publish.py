@@ -19,10 +19,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-import orchestration.cli
+import lakehouse.cli
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import read_table
 from loaders.core.ledger import Ledger
-from loaders.core.storage import LakehouseRoot
 from tests.servers import MariaDbServer, PostgresServer
 from tests.support import free_port
 
@@ -64,12 +64,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LAKEHOUSE_SOURCES", str(tmp_path / "home" / "sources" / "local"))
     for variable in ("LAKEHOUSE_POSTGRES_PASSWORD", "LAKEHOUSE_MYSQL_PASSWORD"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr(orchestration.cli, "console", Console(width=250))
+    monkeypatch.setattr(lakehouse.cli, "console", Console(width=250))
     return tmp_path / "home"
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(orchestration.cli.app, list(args))
+    result = CliRunner().invoke(lakehouse.cli.app, list(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.output
 

@@ -8,8 +8,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-import orchestration.cli
-from loaders.core.storage import LakehouseRoot
+import lakehouse.cli
+from lakehouse.core.storage import LakehouseRoot
 from tests.loader_support import bronze_exists, bronze_rows, ledger_rows, write_csv, write_jsonl, write_source
 
 
@@ -18,7 +18,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "root").mkdir()
     monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path / "root"))
     monkeypatch.setenv("LAKEHOUSE_SOURCES", str(tmp_path))
-    monkeypatch.setattr(orchestration.cli, "console", Console(width=250))
+    monkeypatch.setattr(lakehouse.cli, "console", Console(width=250))
     write_csv(tmp_path / "data" / "orders" / "1.csv", ["order_id", "amount"], [(i, i * 2) for i in range(300)])
     records: list[dict | str] = [{"event_id": i, "kind": "view"} for i in range(50)] + ["{oops"]
     write_jsonl(tmp_path / "data" / "events" / "1.jsonl", records)
@@ -31,7 +31,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(orchestration.cli.app, list(args))
+    result = CliRunner().invoke(lakehouse.cli.app, list(args))
     return result.exit_code, result.output
 
 

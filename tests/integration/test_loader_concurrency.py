@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import LoadConflictError
 from loaders.core.protocol import Batch, Stream
-from loaders.core.storage import LakehouseRoot
-from loaders.pipeline import StreamResult, load_source, load_stream
+from loaders.core.result import StreamResult
+from loaders.pipeline import load_source, load_stream
 from loaders.registry import build_source
 from tests.loader_support import (
     ROOT_KINDS,
@@ -54,7 +55,7 @@ class Rendezvous:
     """A stream that waits for the other load before handing over its first batch."""
 
     def __init__(self, inner: Stream, barrier: threading.Barrier) -> None:
-        self.inner, self.spec, self.barrier = inner, inner.spec, barrier
+        self.inner, self.config, self.barrier = inner, inner.config, barrier
 
     def read(self, cursor: str | None) -> Iterator[Batch]:
         for index, batch in enumerate(self.inner.read(cursor)):

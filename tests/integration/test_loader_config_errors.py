@@ -10,9 +10,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-import orchestration.cli
-from loaders.core.errors import ConfigError
-from loaders.core.storage import LakehouseRoot
+import lakehouse.cli
+from lakehouse.core.errors import ConfigError
+from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
 from tests.loader_support import bronze_exists, ledger_rows, source_config, write_csv, write_source
 
@@ -22,13 +22,13 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "root").mkdir()
     monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path / "root"))
     monkeypatch.setenv("LAKEHOUSE_SOURCES", str(tmp_path))
-    monkeypatch.setattr(orchestration.cli, "console", Console(width=250))
+    monkeypatch.setattr(lakehouse.cli, "console", Console(width=250))
     write_csv(tmp_path / "data" / "orders" / "1.csv", ["order_id", "updated_at"], [(1, "2026-01-01")])
     return tmp_path
 
 
 def cli_load(source: str) -> tuple[int, str]:
-    result = CliRunner().invoke(orchestration.cli.app, ["load", source])
+    result = CliRunner().invoke(lakehouse.cli.app, ["load", source])
     return result.exit_code, " ".join(result.output.split())  # rich wraps long lines
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.core.storage import LakehouseRoot
+from lakehouse.core.storage import LakehouseRoot
 from tests.loader_support import TESTS_DIR, bronze_rows, lakehouse_root, quarantine_rows, write_csv, write_source
 
 DRIVER = TESTS_DIR / "loader_driver.py"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import open_table
 from loaders.core.maintenance import MaintenanceTarget, maintain, targets
-from loaders.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
 from tests.loader_support import ROOT_KINDS, bronze_rows, lakehouse_root, source_config, write_csv, write_source
 

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.core.errors import SourceError
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.bronze import META_CURSOR, BronzeTable
 from loaders.core.config import SourceConfig
 from loaders.core.delta import find_commit, open_table
-from loaders.core.errors import SourceError
 from loaders.core.protocol import Batch
+from loaders.core.result import StreamResult
 from loaders.core.retry import RetryPolicy, TransientSourceError
-from loaders.core.storage import LakehouseRoot
-from loaders.pipeline import StreamResult, StreamSettings, load_source, load_stream
+from loaders.pipeline import load_source, load_stream
 from loaders.registry import build_source
 from tests.loader_support import (
     ROOT_KINDS,
@@ -54,7 +55,7 @@ class Interrupted:
     """A stream that raises `error` before its `at`-th batch, `times` times (then reads normally)."""
 
     def __init__(self, inner, *, at: int, error: Exception, times: int = 1) -> None:
-        self.inner, self.spec, self.at, self.error, self.times = inner, inner.spec, at, error, times
+        self.inner, self.config, self.at, self.error, self.times = inner, inner.config, at, error, times
 
     def read(self, cursor: str | None) -> Iterator[Batch]:
         for index, batch in enumerate(self.inner.read(cursor)):
@@ -169,7 +170,6 @@ def test_transient_read_errors_are_retried_from_the_last_committed_batch(root: L
         root,
         "src",
         stream,
-        settings=StreamSettings(),
         retry=RetryPolicy(sleep=slept.append),
         on_batch=lambda r: progress.append(r.batches),
     )

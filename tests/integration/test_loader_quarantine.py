@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.core.storage import LakehouseRoot
+from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
 from tests.loader_support import (
     ROOT_KINDS,

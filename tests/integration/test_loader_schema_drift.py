@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from loaders.core.storage import LakehouseRoot
+from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
 from tests.loader_support import (
     ROOT_KINDS,

@@ -22,13 +22,13 @@ import structlog
 from rich.console import Console
 from typer.testing import CliRunner
 
+import lakehouse.cli
 import loaders.registry
-import orchestration.cli
-from loaders.core.config import SourceConfig
-from loaders.core.errors import SourceError
-from loaders.core.protocol import Batch, StreamSpec
+from lakehouse.core.errors import SourceError
+from lakehouse.core.storage import LakehouseRoot
+from loaders.core.config import SourceConfig, StreamConfig
+from loaders.core.protocol import Batch
 from loaders.core.retry import RetryPolicy, TransientSourceError
-from loaders.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
 from tests.loader_support import ledger_rows, quarantine_rows, source_config, write_source
 
@@ -44,7 +44,7 @@ def closed_port() -> int:
 
 class CrmStream:
     def __init__(self, name: str, dsn: str, failure: str) -> None:
-        self.spec = StreamSpec(name, primary_key=["id"])
+        self.config = StreamConfig(name=name, primary_key=["id"])
         self.dsn, self.failure = dsn, failure
 
     def read(self, cursor: str | None) -> Iterator[Batch]:
@@ -140,13 +140,13 @@ def test_the_secret_never_leaks_from_a_failing_load(
 def test_the_secret_never_leaks_through_the_cli(
     crm: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(orchestration.cli, "console", Console(width=200))
+    monkeypatch.setattr(lakehouse.cli, "console", Console(width=200))
     crm_source(crm / "sources", "driver")
     crm_source(crm / "sources", "check", name="crm_auth")
     runner = CliRunner()
     outputs = {}
     for command in (["load", "crm"], ["sources", "check"], ["sources", "discover", "crm"]):
-        result = runner.invoke(orchestration.cli.app, command)
+        result = runner.invoke(lakehouse.cli.app, command)
         assert result.exit_code != 0, result.output  # every command reports the failure
         outputs[" ".join(command)] = result.output
     assert "***" in outputs["load crm"] and "could not connect" in outputs["load crm"]

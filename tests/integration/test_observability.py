@@ -22,8 +22,8 @@ import yaml
 from dbt.cli.main import dbtRunner
 from typer.testing import CliRunner
 
-from orchestration.catalog import thrift_cursor
-from orchestration.cli import app
+from lakehouse.catalog import thrift_cursor
+from lakehouse.cli import app
 from tests.support import PROJECT_DIR, SparkServer
 
 FIXTURE = PROJECT_DIR / "tests" / "dbt_fixtures" / "anomalies"

@@ -18,11 +18,11 @@ import pytest
 from deltalake import write_deltalake
 from typer.testing import CliRunner
 
-from loaders.core.storage import LakehouseRoot
-from orchestration.catalog import thrift_cursor
-from orchestration.cli import app
-from orchestration.observability.report import build_report, read_ledger, render_report, sla_hours
-from orchestration.observability.store import ObservabilityStore
+from lakehouse.catalog import thrift_cursor
+from lakehouse.cli import app
+from lakehouse.core.storage import LakehouseRoot
+from lakehouse.report.report import build_report, read_ledger, render_report, sla_hours
+from lakehouse.report.store import ObservabilityStore
 from tests.integration.test_observability import SCHEMA, FixtureBuild, fixture_build
 from tests.support import SparkServer
 

@@ -21,12 +21,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from loaders.core.storage import LakehouseRoot
+from company import generate, generate_increment
+from lakehouse.catalog import ensure_layer_databases, register_bronze, thrift_cursor
+from lakehouse.core.storage import LakehouseRoot
+from lakehouse.dbt_runner import DbtOutcome, run_dbt
+from lakehouse.source_files import all_sources
 from loaders.pipeline import load_source
-from orchestration.catalog import ensure_layer_databases, register_bronze, thrift_cursor
-from orchestration.company import generate, generate_increment
-from orchestration.source_files import all_sources
-from orchestration.transform import DbtOutcome, run_dbt
 from tests.support import SparkServer, start_spark
 
 SEED, SCALE, DAYS = 7, 0.2, 30

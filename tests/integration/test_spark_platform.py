@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from loaders.core.errors import PlatformError
-from loaders.core.storage import LakehouseRoot
-from orchestration.platform.jars import JarSet
-from orchestration.platform.process import pid_alive, port_open
-from orchestration.platform.spark import SparkThriftServer, ThriftEndpoint
+from lakehouse.core.errors import PlatformError
+from lakehouse.core.storage import LakehouseRoot
+from lakehouse.platform.jars import JarSet
+from lakehouse.platform.process import pid_alive, port_open
+from lakehouse.platform.spark import SparkThriftServer, ThriftEndpoint
 from tests.support import free_port
 
 

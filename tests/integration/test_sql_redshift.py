@@ -18,11 +18,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from lakehouse.core.errors import SourceError
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import load_source_config
 from loaders.core.delta import read_table
-from loaders.core.errors import SourceError
-from loaders.core.storage import LakehouseRoot
-from loaders.pipeline import StreamResult, load_source
+from loaders.core.result import StreamResult
+from loaders.pipeline import load_source
 from loaders.sql import redshift
 from loaders.sql.engine import ArrowResult
 from tests.conftest import S3Server

@@ -18,9 +18,9 @@ import pyarrow.compute as pc
 import pytest
 import yaml
 
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import SourceConfig, load_source_config
 from loaders.core.delta import read_table
-from loaders.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
 
 

@@ -1,7 +1,7 @@
 """The SQL family against real PostgreSQL and MariaDB servers (Debian packages, started here).
 
 The seed's tables (PostgreSQL: users, subscriptions, product_inventory; MySQL: customer_data,
-order_history) come from the synthetic company generator (`orchestration.company`), are loaded into
+order_history) come from the synthetic company generator (`company`), are loaded into
 the servers, then loaded into bronze with `load_source`, changed (update, insert, delete) and loaded
 again. Bronze is read back with deltalake and compared with the source, row by row.
 """
@@ -27,11 +27,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from lakehouse.core.errors import SourceError
+from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import SourceConfig, load_source_config
 from loaders.core.delta import read_table
-from loaders.core.errors import SourceError
-from loaders.core.storage import LakehouseRoot
-from loaders.pipeline import StreamResult, load_source
+from loaders.core.result import StreamResult
+from loaders.pipeline import load_source
 from loaders.sql.state import SqlState
 from tests.servers import MariaDbServer, PostgresServer
 from tests.support import PROJECT_DIR
@@ -70,7 +71,7 @@ def mariadb() -> Iterator[MariaDbServer]:
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pa.Table]:
     """The synthetic company's PostgreSQL and MySQL tables: the latest version of each row."""
-    from orchestration.company import generate
+    from company import generate
 
     out = tmp_path_factory.mktemp("company")
     generate(out, seed=11, scale=0.3, days=20)
@@ -456,7 +457,7 @@ def test_killed_load_resumes_without_duplicates(postgres: PostgresServer, root: 
         f"""
         import sys, time
         from loaders.core.config import load_source_config
-        from loaders.core.storage import LakehouseRoot
+        from lakehouse.core.storage import LakehouseRoot
         from loaders.pipeline import load_source
         def tick(result):
             print(result.batches, flush=True)

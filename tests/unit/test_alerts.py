@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from loaders.core.errors import LakehouseError
-from orchestration.observability.alerts import UNOWNED, Alert, post_payload, slack_payloads
+from lakehouse.core.errors import LakehouseError
+from lakehouse.report.alerts import UNOWNED, Alert, post_payload, slack_payloads
 
 INVOCATION = {
     "invocation_id": "inv-1",

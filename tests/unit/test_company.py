@@ -14,8 +14,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.company import Injection, Manifest, generate, generate_increment
-from orchestration.company.clock import history_batch_name
+from company import Injection, Manifest, generate, generate_increment
+from company.clock import history_batch_name
 
 SCALE = 0.2
 DAYS = 30
@@ -54,7 +54,7 @@ SEED_STREAMS = {
     "workday": ("employees", "positions", "organizations"),
     "netsuite": ("customers", "sales_orders", "inventory_items"),
 }
-FAMILY_FORMAT = {
+KIND_FORMAT = {
     "sql": "parquet",
     "warehouse": "parquet",
     "nosql": "jsonl",
@@ -129,7 +129,7 @@ def test_every_seed_system_and_stream_has_rows_in_its_native_format(history: tup
         assert set(streams) <= set(entry.streams), system
         for stream in streams:
             st = entry.streams[stream]
-            assert st.format == FAMILY_FORMAT[entry.family], (system, stream)
+            assert st.format == KIND_FORMAT[entry.kind], (system, stream)
             assert st.frequency in ("real-time", "hourly", "daily", "weekly", "monthly")
             path = out / system / stream / f"{HISTORY}.{st.format}"
             assert path.exists(), path
@@ -152,10 +152,10 @@ def test_manifest_on_disk_matches_the_returned_manifest(history: tuple[Path, Man
     out, manifest = history
     assert (out / "manifest.json").read_text() == manifest.to_json()
     on_disk = json.loads((out / "manifest.json").read_text())
-    assert on_disk["systems"]["stripe"]["family"] == "saas"
+    assert on_disk["systems"]["stripe"]["kind"] == "saas"
     charges = on_disk["systems"]["stripe"]["streams"]["charges"]
     assert charges["primary_key"] == ["id"] and charges["frequency"] == "real-time"
-    assert {s["family"] for s in on_disk["systems"].values()} == set(FAMILY_FORMAT)
+    assert {s["kind"] for s in on_disk["systems"].values()} == set(KIND_FORMAT)
     assert Manifest.from_json((out / "manifest.json").read_text()).total_rows == on_disk["total_rows"]
 
 

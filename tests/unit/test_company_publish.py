@@ -11,14 +11,14 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-import orchestration.cli
+import lakehouse.cli
+from company.publish import parse_target, write_loader_sources
+from company.publish.changes import last_per_key
+from company.publish.mysql import native_type as mysql_type
+from company.publish.postgres import native_type as postgres_type
+from company.systems import SYSTEMS
+from lakehouse.core.errors import ConfigError
 from loaders.core.config import load_source_config
-from loaders.core.errors import ConfigError
-from orchestration.company.publish import parse_target, write_loader_sources
-from orchestration.company.publish.changes import last_per_key
-from orchestration.company.publish.mysql import native_type as mysql_type
-from orchestration.company.publish.postgres import native_type as postgres_type
-from orchestration.company.systems import SYSTEMS
 
 SECRET = "pa:ss/w@rd-9"
 ENCODED = "pa%3Ass%2Fw%40rd-9"
@@ -116,7 +116,7 @@ def test_loader_source_files_validate_and_reference_the_password(tmp_path: Path)
 
 
 def test_the_command_documents_where_uris_and_passwords_come_from() -> None:
-    result = CliRunner().invoke(orchestration.cli.app, ["company", "publish", "--help"], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(lakehouse.cli.app, ["company", "publish", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "LAKEHOUSE_POSTGRES_URI" in result.output and "LAKEHOUSE_MYSQL_PASSWORD" in result.output
 
@@ -124,6 +124,6 @@ def test_the_command_documents_where_uris_and_passwords_come_from() -> None:
 def test_the_command_without_a_server_says_what_to_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in ("LAKEHOUSE_POSTGRES_URI", "LAKEHOUSE_MYSQL_URI"):
         monkeypatch.delenv(variable, raising=False)
-    result = CliRunner().invoke(orchestration.cli.app, ["company", "publish"])
+    result = CliRunner().invoke(lakehouse.cli.app, ["company", "publish"])
     assert result.exit_code == 2
     assert "error: no server to publish to" in result.output and "--postgres" in result.output

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from company.sources import EMBEDDED_DIR, source_yaml
+from company.systems import SYSTEMS
 from loaders.core.config import load_source_config
-from orchestration.company.sources import EMBEDDED_DIR, source_yaml
-from orchestration.company.systems import SYSTEMS
 
 
 @pytest.mark.parametrize("name", sorted(SYSTEMS))
 def test_committed_source_file_matches_the_generator(name: str) -> None:
     path = EMBEDDED_DIR / f"{name}.yml"
-    assert path.exists(), f"run `python -m orchestration.company.sources` to write {path}"
+    assert path.exists(), f"run `python -m company.sources` to write {path}"
     assert path.read_text() == source_yaml(SYSTEMS[name]), f"{path} is stale: regenerate it"
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lakehouse.core.errors import ConfigError
 from loaders.core.config import load_source_config
-from loaders.core.errors import ConfigError
 from loaders.registry import build_source
 
 

@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
+from lakehouse.core.errors import ConfigError, SourceError
 from loaders.core.config import SourceConfig
-from loaders.core.errors import ConfigError, SourceError
 from loaders.core.redact import MASK, Redactor, redacted_error
 from loaders.core.retry import RateLimitedError
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from loaders.core.errors import ConfigError
+from lakehouse.core.errors import ConfigError
 from loaders.core.retry import (
     RateLimitedError,
     RetryPolicy,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from loaders.core.errors import ConfigError
-from loaders.core.storage import LakehouseRoot
-from orchestration.cli import app
+from lakehouse.cli import app
+from lakehouse.core.errors import ConfigError
+from lakehouse.core.storage import LakehouseRoot
 from tests.support import free_port
 
 runner = CliRunner()

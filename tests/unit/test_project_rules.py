@@ -8,8 +8,8 @@ import pytest
 from dbt.cli.main import dbtRunner
 from typer.testing import CliRunner
 
-from orchestration.cli import app
-from orchestration.observability.rules import RULES, check_manifest, load_manifest
+from lakehouse.cli import app
+from lakehouse.project_rules import RULES, check_manifest, load_manifest
 from tests.support import PROJECT_DIR
 
 BROKEN = PROJECT_DIR / "tests" / "dbt_fixtures" / "broken_project"

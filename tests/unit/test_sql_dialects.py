@@ -16,8 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from lakehouse.core.errors import ConfigError, SourceError
 from loaders.core.config import SourceConfig
-from loaders.core.errors import ConfigError, SourceError
 from loaders.sql import build
 from loaders.sql.arrow import iso_duration
 from loaders.sql.dialect import Column, KeyRange, TableName, Window

@@ -1,0 +1,107 @@
+"""What every publisher does, and the loop that feeds it a generated folder one batch at a time.
+
+A publisher is one module per kind of server (`postgres`, `mysql`; Kafka and SFTP later) with a
+`connect(target) -> Publisher`. The loop reads the folder's manifest, skips the batches the server's
+publish log already holds, and hands the publisher each remaining batch in batch-name order (the
+history, then one day at a time), so the server always shows the company as of the end of a day.
+Publishing a folder twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from company.publish.changes import Changes, company_of, load_manifest, read_changes
+from company.spec import StreamDef
+from company.systems import SYSTEMS
+from lakehouse.core.errors import ConfigError
+
+PUBLISH_LOG = "_lakehouse_publish_log"  # one row per (stream, batch) applied, written with the batch
+
+
+class Publisher(Protocol):
+    where: str  # the server as messages name it (no password)
+
+    def table_name(self, spec: StreamDef) -> str:
+        """The stream's table as the server names it (`public.users`)."""
+        ...
+
+    def published(self) -> dict[tuple[str, str], str]:
+        """(stream, batch) -> company for every batch in the publish log; empty when there is no log."""
+        ...
+
+    def drop(self, specs: Sequence[StreamDef]) -> None:
+        """Drop the streams' tables and the publish log."""
+        ...
+
+    def ensure_tables(self, specs: Sequence[StreamDef]) -> None:
+        """Create the streams' tables and the publish log where missing."""
+        ...
+
+    def apply(self, batch: str, changes: Sequence[Changes], company: str) -> None:
+        """Upsert and delete every stream's changes and log them, in one transaction."""
+        ...
+
+    def count(self, spec: StreamDef) -> int: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class StreamReport:
+    stream: str
+    table: str
+    batches: int = 0  # batches applied by this run
+    upserted: int = 0  # rows inserted or updated by this run
+    deletes: int = 0  # keys deleted by this run
+    rows: int = 0  # rows in the table afterwards
+
+
+def publish_folder(folder: Path, publisher: Publisher, system: str, *, replace: bool = False) -> list[StreamReport]:
+    """Apply every batch of `system` in `folder` the server does not have yet; `replace` starts afresh."""
+    manifest = load_manifest(folder)
+    company = company_of(manifest)
+    specs = SYSTEMS[system].streams
+    if replace:
+        publisher.drop(specs)
+    done = publisher.published()
+    _check_same_company(done, company, publisher.where)
+    publisher.ensure_tables(specs)
+    reports = {spec.stream: StreamReport(spec.stream, publisher.table_name(spec)) for spec in specs}
+    written = manifest.systems[system].streams
+    for batch in manifest.batches:
+        changes = [
+            read_changes(folder, spec, written[spec.stream].batches[batch])
+            for spec in specs
+            if batch in written[spec.stream].batches and (spec.stream, batch) not in done
+        ]
+        if not changes:
+            continue
+        publisher.apply(batch, changes, company)
+        for change in changes:
+            report = reports[change.spec.stream]
+            report.batches += 1
+            report.upserted += change.upserts.num_rows
+            report.deletes += change.deletes.num_rows
+    for spec in specs:
+        reports[spec.stream].rows = publisher.count(spec)
+    return list(reports.values())
+
+
+def _check_same_company(done: dict[tuple[str, str], str], company: str, where: str) -> None:
+    others = sorted(set(done.values()) - {company})
+    if others:
+        raise ConfigError(
+            f"{where} already holds another generated company ({others[0]}); this one is {company}",
+            "pass --replace to drop that company's tables there and publish this one, or publish into another database",
+        )
+
+
+def table_ddl(table: str, columns: Sequence[tuple[str, str]], keys: Sequence[str], quote: Callable[[str], str]) -> str:
+    """`create table if not exists` with the key columns `not null` and the primary key."""
+    body = [f"{quote(name)} {kind}{' not null' if name in keys else ''}" for name, kind in columns]
+    body.append(f"primary key ({', '.join(quote(k) for k in keys)})")
+    return f"create table if not exists {table} ({', '.join(body)})"

@@ -1,0 +1,35 @@
+"""`lakehouse`: the command line of the platform (typer + rich).
+
+lakehouse demo                      load the bundled sources, build every dbt model, print a summary
+lakehouse spark setup|start|stop|status
+lakehouse s3 start|stop|status|env  a local S3 server (SeaweedFS) for the S3 path
+lakehouse load SOURCE [--stream S] [--full-refresh]
+lakehouse sources list|check|discover SOURCE
+lakehouse maintain [SOURCE] [--vacuum] [--retention-hours N] [--dry-run]
+lakehouse register                  register bronze tables and layer databases in the metastore
+lakehouse dbt ARGS...               run dbt with the project's profiles (e.g. `lakehouse dbt build`)
+lakehouse docs generate|serve
+lakehouse company publish --postgres URI --mysql URI [--days N]   the company, into real database servers
+"""
+
+from __future__ import annotations
+
+import typer
+
+from lakehouse.cli import company, dbt, demo, platform, quality, sources
+from lakehouse.cli.errors import friendly_errors
+
+__all__ = ["app", "friendly_errors"]
+
+app = typer.Typer(help="The lakehouse ELT platform: loaders → bronze Delta → dbt-spark → marts.", no_args_is_help=True)
+app.command()(demo.demo)
+app.add_typer(platform.spark_app, name="spark")
+app.add_typer(platform.s3_app, name="s3")
+app.command()(sources.load)
+app.add_typer(sources.sources_app, name="sources")
+app.command()(sources.maintain)
+app.command()(sources.register)
+app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(dbt.dbt)
+app.add_typer(dbt.docs_app, name="docs")
+app.add_typer(company.company_app, name="company")
+quality.register(app)

@@ -1,0 +1,55 @@
+"""`lakehouse company ...`: the synthetic company (see the `company` package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lakehouse.cli.errors import console, friendly_errors
+
+company_app = typer.Typer(help="The synthetic company the embedded default loads.", no_args_is_help=True)
+
+
+@company_app.command("publish")
+@friendly_errors
+def company_publish(
+    postgres: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAKEHOUSE_POSTGRES_URI",
+            help="postgresql://USER:PASSWORD@HOST:PORT/DATABASE: receives users, subscriptions, product_inventory. "
+            "The database defaults to company_production, the password to $LAKEHOUSE_POSTGRES_PASSWORD.",
+        ),
+    ] = None,
+    mysql: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAKEHOUSE_MYSQL_URI",
+            help="mysql://USER:PASSWORD@HOST:PORT/DATABASE (MySQL or MariaDB): receives customer_data, order_history. "
+            "The database defaults to legacy_systems (created if missing), the password to $LAKEHOUSE_MYSQL_PASSWORD.",
+        ),
+    ] = None,
+    days: Annotated[int, typer.Option(min=0, help="First simulate N more days of changes, each one batch.")] = 0,
+    scale: Annotated[float, typer.Option(help="Size of the generated company on first run (1 ≈ 150k rows).")] = 1.0,
+    replace: Annotated[
+        bool, typer.Option(help="Drop the company's tables on the servers first, then publish every batch.")
+    ] = False,
+    sources_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the SQL loaders' source files (default $LAKEHOUSE_HOME/sources/local)."),
+    ] = None,
+) -> None:
+    """Put the generated company into real PostgreSQL / MySQL servers, for the real SQL loaders.
+
+    Generates the company on first use (as `lakehouse demo` does), publishes every batch a server does
+    not hold yet (an upsert by primary key plus the day's deletes, one transaction per batch), and
+    writes source files for `lakehouse load` (type postgres / mysql, the password read from an
+    environment variable).
+    """
+    from company.publish.command import run_publish
+
+    run_publish(
+        console, postgres=postgres, mysql=mysql, days=days, scale=scale, replace=replace, sources_dir=sources_dir
+    )

@@ -1,0 +1,167 @@
+"""The observability commands: `lakehouse report`, `lakehouse alerts`, `lakehouse check-project`.
+
+lakehouse report [--output PATH] [--schema DB] [--manifest PATH]
+lakehouse alerts [--webhook URL] [--invocation ID] [--include-warnings] [--dry-run]
+lakehouse check-project [--manifest PATH]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from lakehouse.core.errors import LakehouseError
+from lakehouse.core.storage import LakehouseRoot
+
+console = Console()
+observability_app = typer.Typer(help="Data quality and observability: report, alerts, project rules.")
+
+
+def _friendly(command):
+    from lakehouse.cli.errors import friendly_errors  # cause + fix, exit 2, no traceback
+
+    return friendly_errors(command)
+
+
+SchemaOption = Annotated[
+    str | None,
+    typer.Option("--schema", help="Observability database (default: LAKEHOUSE_OBSERVABILITY_SCHEMA or observability)."),
+]
+
+
+@observability_app.command("report")
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the HTML file.")] = Path(
+        "lakehouse-report.html"
+    ),
+    schema: SchemaOption = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="dbt's manifest.json (default: the dbt target folder's).")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report: tests, anomalies, loads, run times, freshness, lineage, coverage."""
+    _friendly(_report)(output, schema, manifest)
+
+
+def _report(output: Path, schema: str | None, manifest: Path | None) -> None:
+    from lakehouse.catalog import thrift_cursor
+    from lakehouse.dbt_runner import target_dir
+    from lakehouse.platform.spark import ThriftEndpoint
+    from lakehouse.report.report import build_report, read_ledger, source_frequencies, write_report
+    from lakehouse.report.store import ObservabilityStore, default_schema
+
+    root = LakehouseRoot.from_env()
+    manifest_path = manifest or target_dir() / "manifest.json"
+    manifest_data = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    with console.status("Reading the observability tables…"), thrift_cursor(ThriftEndpoint.from_env()) as cursor:
+        store = ObservabilityStore(cursor, schema or default_schema())
+        data = build_report(
+            store, manifest=manifest_data, ledger=read_ledger(root), source_frequencies=source_frequencies(), root=root
+        )
+    path = write_report(data, output)
+    console.print(
+        f"Report: {path.resolve()} ({len(data.tests)} tests, {sum(a['anomalous'] for a in data.anomalies)} anomalies, "
+        f"{len(data.loads)} recent loads)"
+    )
+
+
+@observability_app.command("alerts")
+def alerts(
+    webhook: Annotated[
+        str | None, typer.Option(help="Slack-style incoming webhook URL (default: LAKEHOUSE_ALERT_WEBHOOK).")
+    ] = None,
+    invocation: Annotated[str | None, typer.Option(help="A dbt invocation id (default: the latest run).")] = None,
+    include_warnings: Annotated[bool, typer.Option(help="Also alert on tests with severity warn.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Print the messages instead of posting them.")] = False,
+    schema: SchemaOption = None,
+) -> None:
+    """Post the last run's failures and anomalies to a webhook, one message per owner (meta.owner)."""
+    _friendly(_alerts)(webhook, invocation, include_warnings, dry_run, schema)
+
+
+def _alerts(webhook: str | None, invocation: str | None, include_warnings: bool, dry_run: bool, schema: str | None):
+    from lakehouse.catalog import thrift_cursor
+    from lakehouse.platform.spark import ThriftEndpoint
+    from lakehouse.report.alerts import collect_alerts, post_payload, slack_payloads
+    from lakehouse.report.store import ObservabilityStore, default_schema
+
+    url = webhook or os.environ.get("LAKEHOUSE_ALERT_WEBHOOK")
+    if not url and not dry_run:
+        raise LakehouseError(
+            "no webhook to post alerts to", "pass --webhook URL or set LAKEHOUSE_ALERT_WEBHOOK (or use --dry-run)"
+        )
+    with thrift_cursor(ThriftEndpoint.from_env()) as cursor:
+        store = ObservabilityStore(cursor, schema or default_schema())
+        found, collected = collect_alerts(store, invocation, include_warnings=include_warnings)
+    if found is None:
+        console.print(f"No dbt invocation recorded in {store.schema} yet: nothing to alert on.")
+        return
+    if not collected:
+        console.print(f"Invocation {found['invocation_id']} ({found['command']}): no failures, nothing to alert on.")
+        return
+    payloads = slack_payloads(found, collected)
+    for payload in payloads:
+        if dry_run:
+            print(json.dumps({k: v for k, v in payload.items() if k != "owner"}, indent=2))
+        else:
+            post_payload(url, payload)
+    owners = sorted({p["owner"] for p in payloads})
+    verb = "Would post" if dry_run else "Posted"
+    console.print(f"{verb} {len(collected)} alert(s) in {len(payloads)} message(s) to {', '.join(owners)}.")
+
+
+@observability_app.command("check-project")
+def check_project(
+    manifest: Annotated[
+        Path | None, typer.Option(help="manifest.json to check (default: parse the dbt project now; no server needed).")
+    ] = None,
+) -> None:
+    """Check the dbt project's rules (layers, naming, key tests, freshness, docs, contracts); exit 1 when broken."""
+    _friendly(_check_project)(manifest)
+
+
+def _check_project(manifest: Path | None) -> None:
+    from lakehouse.dbt_runner import DBT_DIR
+    from lakehouse.project_rules import check_manifest, format_report, load_manifest
+
+    if manifest is None:
+        with tempfile.TemporaryDirectory(prefix="lakehouse-parse-") as target:
+            violations = check_manifest(load_manifest(_parse_project(Path(target))))
+        where = f"the dbt project {DBT_DIR}"
+    else:
+        violations = check_manifest(load_manifest(manifest))
+        where = str(manifest)
+    print(format_report(violations, where))
+    if violations:
+        raise typer.Exit(1)
+
+
+def _parse_project(target: Path) -> Path:
+    """`dbt parse` of the project into `target`; parsing reads files only and never connects."""
+    from dbt.cli.main import dbtRunner
+
+    from lakehouse.dbt_runner import DBT_DIR
+
+    with console.status("dbt parse…"):
+        result = dbtRunner().invoke(
+            ["parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target)]
+        )
+    if not result.success:
+        raise LakehouseError(
+            f"dbt parse failed: {result.exception or 'see the messages above'}",
+            "fix the project so `dbt parse --project-dir dbt --profiles-dir dbt` passes",
+        )
+    return target / "manifest.json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the observability commands at the top level of `lakehouse`."""
+    app.command("report")(report)
+    app.command("alerts")(alerts)
+    app.command("check-project")(check_project)

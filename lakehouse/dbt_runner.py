@@ -1,0 +1,71 @@
+"""Run dbt (in-process, through dbt's own Python entry point) against the Thrift server."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lakehouse.core.errors import LakehouseError
+from lakehouse.core.home import PROJECT_DIR
+from lakehouse.platform.spark import ThriftEndpoint
+
+DBT_DIR = PROJECT_DIR / "dbt"
+
+
+def target_dir() -> Path:
+    """dbt's artifacts folder; DBT_TARGET_PATH (dbt's own variable) moves it, as the tests do."""
+    return Path(os.environ.get("DBT_TARGET_PATH", DBT_DIR / "target")).resolve()
+
+
+@dataclass
+class DbtOutcome:
+    command: str
+    success: bool
+    statuses: dict[str, int] = field(default_factory=dict)  # e.g. {"success": 5, "pass": 12}
+    failures: list[str] = field(default_factory=list)
+
+
+def run_dbt(args: list[str], *, target: str | None = None) -> DbtOutcome:
+    """Run a dbt command (`["build"]`, `["docs", "generate"]`, ...) and summarise the results."""
+    from dbt.cli.main import dbtRunner
+
+    target = target or os.environ.get("DBT_TARGET", "local")
+    endpoint = ThriftEndpoint.from_env() if target == "local" else None
+    if endpoint is not None:
+        endpoint.require_reachable()
+    full = [*args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", target]
+    result = dbtRunner().invoke(full)
+    if result.exception is not None:
+        raise LakehouseError(
+            f"dbt {' '.join(args)} could not run: {result.exception}",
+            "read the message above; `dbt debug --project-dir dbt --profiles-dir dbt` checks the connection",
+        )
+    return _summarise(" ".join(args), result)
+
+
+def _summarise(command: str, result) -> DbtOutcome:
+    outcome = DbtOutcome(command, bool(result.success))
+    for node in getattr(result.result, "results", None) or []:
+        status = str(getattr(node.status, "value", node.status))
+        if getattr(node.node, "resource_type", None) == "operation" and status not in ("error", "fail"):
+            continue  # hooks (the observability on-run-end) are not models or tests
+        outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
+        if status in ("error", "fail"):
+            outcome.failures.append(f"{node.node.unique_id}: {_first_lines(str(node.message))}")
+    return outcome
+
+
+def _first_lines(message: str, count: int = 3) -> str:
+    """dbt-spark messages carry whole Java stack traces; the cause is in the first lines."""
+    return "\n".join(message.strip().splitlines()[:count])
+
+
+def run_results() -> dict:
+    path = target_dir() / "run_results.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def docs_index() -> Path:
+    return target_dir() / "index.html"

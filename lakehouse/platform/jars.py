@@ -1,0 +1,114 @@
+"""The JVM jars Spark needs beyond the pip `pyspark`: Delta Lake and S3 (`hadoop-aws`).
+
+Versions are derived, not typed twice: Delta from the installed `delta-spark` package, `hadoop-aws`
+from the Hadoop client jars that ship inside `pyspark`. They are resolved from Maven Central with
+Maven (transitively, so `hadoop-aws` brings its AWS SDK bundle) into a cache outside git,
+`~/.cache/lakehouse/jars/spark-<version>/` (override with `LAKEHOUSE_JARS_DIR`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from lakehouse.core.errors import PlatformError
+
+SCALA_BINARY = "2.13"
+COMPLETE_MARKER = ".complete"
+# Already on Spark's classpath; copying them again would shadow Spark's own versions.
+PROVIDED_GROUPS = "org.scala-lang,org.antlr"
+
+
+def spark_home() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class JarSet:
+    spark_version: str
+    delta_version: str
+    hadoop_version: str
+
+    @classmethod
+    def for_installed(cls) -> JarSet:
+        return cls(version("pyspark"), version("delta-spark"), bundled_hadoop_version())
+
+    @property
+    def coordinates(self) -> list[tuple[str, str, str]]:
+        return [
+            ("io.delta", f"delta-spark_{SCALA_BINARY}", self.delta_version),
+            ("org.apache.hadoop", "hadoop-aws", self.hadoop_version),
+        ]
+
+    @property
+    def folder(self) -> Path:
+        base = os.environ.get("LAKEHOUSE_JARS_DIR") or Path.home() / ".cache" / "lakehouse" / "jars"
+        return Path(base) / f"spark-{self.spark_version}-delta-{self.delta_version}"
+
+    def jars(self) -> list[Path]:
+        """The cached jars; raises a PlatformError naming the fix when they are missing."""
+        if not (self.folder / COMPLETE_MARKER).exists():
+            raise PlatformError(
+                f"the Delta and hadoop-aws jars for Spark {self.spark_version} are not in {self.folder}",
+                "run `lakehouse spark setup` (it downloads them from Maven Central once)",
+            )
+        return sorted(self.folder.glob("*.jar"))
+
+    def resolve(self) -> list[Path]:
+        """Download the jars with Maven if they are not cached yet."""
+        if (self.folder / COMPLETE_MARKER).exists():
+            return self.jars()
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise PlatformError(
+                "Maven (`mvn`) is not installed, and it is needed once to fetch the Delta and S3 jars",
+                "install it (`apt-get install maven`) and run `lakehouse spark setup` again",
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as work:
+            pom = Path(work) / "pom.xml"
+            pom.write_text(self._pom())
+            command = [
+                mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.folder}", f"-DexcludeGroupIds={PROVIDED_GROUPS}",
+                "-DincludeScope=runtime",
+            ]  # fmt: skip
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise PlatformError(
+                f"Maven could not fetch {', '.join(':'.join(c) for c in self.coordinates)}:\n"
+                + (done.stdout + done.stderr)[-2000:],
+                "check that Maven Central is reachable from this machine, then run `lakehouse spark setup` again",
+            )
+        (self.folder / COMPLETE_MARKER).write_text("\n".join(p.name for p in sorted(self.folder.glob("*.jar"))))
+        return self.jars()
+
+    def _pom(self) -> str:
+        dependencies = "".join(
+            f"<dependency><groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version></dependency>"
+            for g, a, v in self.coordinates
+        )
+        return (
+            '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+            "<groupId>lakehouse</groupId><artifactId>spark-jars</artifactId><version>1</version>"
+            f"<dependencies>{dependencies}</dependencies></project>"
+        )
+
+
+def bundled_hadoop_version() -> str:
+    for jar in (spark_home() / "jars").glob("hadoop-client-api-*.jar"):
+        match = re.match(r"hadoop-client-api-(.+)\.jar", jar.name)
+        if match:
+            return match.group(1)
+    raise PlatformError(
+        f"no hadoop-client-api jar in {spark_home() / 'jars'}; the pyspark install looks broken",
+        "reinstall the project's Python packages (`make install`)",
+    )

@@ -1,0 +1,169 @@
+"""Background servers the platform starts itself (Spark Thrift, SeaweedFS): state file, ports, stop.
+
+Each server runs in its own process group so `stop` ends it with every child it spawned, and its
+state (pid, port, what it serves) is kept in a JSON file, so `start` is idempotent and `status`
+survives the command that started it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from lakehouse.core.errors import PlatformError
+
+
+@dataclass
+class ServerState:
+    name: str
+    pid: int
+    host: str
+    port: int
+    log: str
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports free right now on loopback (held open together so none repeats)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); treat it as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+class ManagedServer:
+    """Start, find and stop one background server described by a state file."""
+
+    def __init__(self, name: str, state_dir: Path) -> None:
+        self.name = name
+        self.state_dir = state_dir
+        self.state_file = state_dir / "server.json"
+
+    def read_state(self) -> ServerState | None:
+        """The running server, or None. A stale state file (process gone) is removed."""
+        try:
+            state = ServerState(**json.loads(self.state_file.read_text()))
+        except (FileNotFoundError, ValueError, TypeError):
+            return None
+        if pid_alive(state.pid):
+            return state
+        self.state_file.unlink(missing_ok=True)
+        return None
+
+    def launch(
+        self,
+        command: list[str],
+        *,
+        host: str,
+        port: int,
+        env: dict[str, str],
+        details: dict[str, str],
+        timeout: float,
+        ready: Callable[[], bool] | None = None,
+    ) -> ServerState:
+        """Start `command` detached and wait until `host:port` accepts connections (and `ready()`)."""
+        if port_open(host, port):
+            raise PlatformError(
+                f"port {port} on {host} is already in use by another process, so the {self.name} cannot start",
+                f"stop that process (`ss -ltnp | grep :{port}` shows it) or choose another port",
+            )
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        log = self.state_dir / "server.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.state_dir,
+                start_new_session=True,
+            )
+        state = ServerState(self.name, process.pid, host, port, str(log), details)
+        self.state_file.write_text(json.dumps(asdict(state), indent=2))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                self.state_file.unlink(missing_ok=True)
+                raise PlatformError(
+                    f"the {self.name} exited during start-up (code {process.returncode}); last lines of {log}:\n"
+                    + tail(log),
+                    "read the log above for the cause (Java, jars, memory or a port are the usual ones)",
+                )
+            if port_open(host, port) and (ready is None or ready()):
+                return state
+            time.sleep(0.5)
+        self.stop()
+        raise PlatformError(
+            f"the {self.name} did not open {host}:{port} within {timeout:.0f}s; last lines of {log}:\n" + tail(log),
+            "read the log above; on a slow machine raise the timeout with --timeout",
+        )
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop the server and every process it spawned. Returns False when none was running."""
+        state = self.read_state()
+        if state is None:
+            return False
+        _signal_group(state.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while pid_alive(state.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        _signal_group(state.pid, signal.SIGKILL)
+        while pid_alive(state.pid) and time.monotonic() < deadline + 5:
+            time.sleep(0.1)
+        _reap(state.pid)
+        self.state_file.unlink(missing_ok=True)
+        return True
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,171 @@
+"""The local Spark Thrift Server: what EMR runs on port 10001, started from the pip `pyspark`.
+
+It runs `HiveThriftServer2` with the Delta extensions, an embedded Derby metastore and a
+warehouse under the lakehouse root, so dbt-spark (`method: thrift`) and BI tools talk to the
+same kind of endpoint locally as in production. One server serves one root: its metastore lives
+in `.lakehouse/spark/<root-id>/`, so two roots never share table definitions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakehouse.core.errors import PlatformError
+from lakehouse.core.home import lakehouse_home
+from lakehouse.core.storage import LakehouseRoot
+from lakehouse.platform.jars import JarSet, spark_home
+from lakehouse.platform.process import ManagedServer, ServerState, port_open
+
+DEFAULT_PORT = 10001  # EMR's Spark Thrift port, so profiles and BI settings read the same
+THRIFT_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+
+
+@dataclass(frozen=True)
+class ThriftEndpoint:
+    host: str
+    port: int
+
+    @classmethod
+    def from_env(cls) -> ThriftEndpoint:
+        raw = os.environ.get("LAKEHOUSE_THRIFT_PORT", str(DEFAULT_PORT))
+        if not raw.isdigit():
+            raise PlatformError(
+                f"LAKEHOUSE_THRIFT_PORT={raw!r} is not a port number", "set it to a number such as 10001"
+            )
+        return cls(os.environ.get("LAKEHOUSE_THRIFT_HOST", "127.0.0.1"), int(raw))
+
+    def require_reachable(self) -> None:
+        if not port_open(self.host, self.port, timeout=2.0):
+            raise PlatformError(
+                f"cannot reach the Spark Thrift server at {self.host}:{self.port} (nothing is listening)",
+                "start the local one with `lakehouse spark start`, or set LAKEHOUSE_THRIFT_HOST and "
+                "LAKEHOUSE_THRIFT_PORT to a running server (EMR listens on 10001)",
+            )
+
+
+def thrift_process() -> ManagedServer:
+    """The one local Thrift server's process handle (state in `.lakehouse/spark/`)."""
+    return ManagedServer("Spark Thrift server", lakehouse_home() / "spark")
+
+
+def find_java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        candidate = Path(java_home) / "bin" / "java"
+        if candidate.exists():
+            return str(candidate)
+        raise PlatformError(
+            f"JAVA_HOME={java_home} has no bin/java",
+            "point JAVA_HOME at a Java 17 installation, or unset it to use `java` from PATH",
+        )
+    java = shutil.which("java")
+    if java is None:
+        raise PlatformError(
+            "Java is not installed (no `java` on PATH and no JAVA_HOME); Spark needs Java 17",
+            "install it (`apt-get install openjdk-17-jre-headless`) or set JAVA_HOME",
+        )
+    return java
+
+
+class SparkThriftServer:
+    def __init__(self, root: LakehouseRoot, endpoint: ThriftEndpoint | None = None) -> None:
+        self.root = root
+        self.endpoint = endpoint or ThriftEndpoint.from_env()
+        root_id = hashlib.sha256(root.uri.encode()).hexdigest()[:12]
+        self.server = thrift_process()
+        self.home = self.server.state_dir
+        self.metastore_dir = self.home / "metastore" / root_id
+
+    def status(self) -> ServerState | None:
+        return self.server.read_state()
+
+    def start(self, *, timeout: float = 240.0) -> tuple[ServerState, bool]:
+        """Start the server unless it already runs. Returns (state, started_now)."""
+        running = self.status()
+        if running is not None:
+            if running.details.get("root") != self.root.uri or running.port != self.endpoint.port:
+                raise PlatformError(
+                    f"a Spark Thrift server already runs for root {running.details.get('root')} on port "
+                    f"{running.port} (pid {running.pid})",
+                    "stop it first with `lakehouse spark stop`, then start it for the new root",
+                )
+            return running, False
+        java = find_java()
+        jars = JarSet.for_installed().jars()
+        self.root.check()
+        state = self.server.launch(
+            self._command(jars),
+            host=self.endpoint.host,
+            port=self.endpoint.port,
+            env=self._env(java),
+            details={"root": self.root.uri, "metastore": str(self.metastore_dir)},
+            timeout=timeout,
+        )
+        return state, True
+
+    def stop(self) -> bool:
+        return self.server.stop()
+
+    def _env(self, java: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env["SPARK_HOME"] = str(spark_home())
+        env["JAVA_HOME"] = str(Path(java).resolve().parents[1])
+        env["SPARK_LOG_DIR"] = str(self.home / "logs")
+        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        return env
+
+    def _command(self, jars: list[Path]) -> list[str]:
+        self.metastore_dir.mkdir(parents=True, exist_ok=True)
+        conf = {
+            "spark.master": os.environ.get("LAKEHOUSE_SPARK_MASTER", "local[*]"),
+            "spark.driver.memory": os.environ.get("LAKEHOUSE_SPARK_MEMORY", "4g"),
+            "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+            "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+            "spark.sql.warehouse.dir": self.root.layer_uri("warehouse"),
+            "spark.hadoop.javax.jdo.option.ConnectionURL": (
+                f"jdbc:derby:;databaseName={self.metastore_dir / 'metastore_db'};create=true"
+            ),
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.metastore_dir}",
+            "spark.sql.session.timeZone": "UTC",
+            # Small local data: a few shuffle partitions instead of 200 keep dbt builds quick.
+            "spark.sql.shuffle.partitions": os.environ.get("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
+            "spark.ui.enabled": "false",
+            "spark.databricks.delta.schema.autoMerge.enabled": "false",
+            # Delta answers a bare min/max over a table from its log statistics, and for a date column
+            # that answer fails under the Thrift server (ClassCastException: LocalDate to java.sql.Date),
+            # so `select max(order_date) from sales.fct_orders` from a BI tool would error. Scan instead.
+            "spark.databricks.delta.optimizeMetadataQuery.enabled": "false",
+            **s3a_conf(),
+        }
+        command = [
+            str(spark_home() / "bin" / "spark-submit"),
+            "--class", THRIFT_CLASS,
+            "--name", "lakehouse-thrift",
+            # On the driver's own classpath, not --jars: the Thrift server runs queries on threads whose
+            # class loader does not see --jars, and Delta then fails with NoClassDefFoundError.
+            "--driver-class-path", ":".join(str(j) for j in jars),
+        ]  # fmt: skip
+        for key, value in conf.items():
+            command += ["--conf", f"{key}={value}"]
+        command += [
+            "--hiveconf", f"hive.server2.thrift.port={self.endpoint.port}",
+            "--hiveconf", f"hive.server2.thrift.bind.host={self.endpoint.host}",
+            "spark-internal",
+        ]  # fmt: skip
+        return command
+
+
+def s3a_conf() -> dict[str, str]:
+    """S3A settings from the standard AWS variables. Credentials are not put on the command line:
+    S3A's default provider chain reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment."""
+    conf = {"spark.hadoop.fs.s3a.endpoint.region": os.environ.get("AWS_REGION", "us-east-1")}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        conf["spark.hadoop.fs.s3a.endpoint"] = endpoint
+        conf["spark.hadoop.fs.s3a.path.style.access"] = "true"
+        conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(endpoint.startswith("https://")).lower()
+    return conf

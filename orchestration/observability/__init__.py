@@ -1,1 +1,0 @@
-"""Observability of the platform: the report, the alerts and the project rules (see dbt/macros/observability)."""
