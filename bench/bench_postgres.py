@@ -2,7 +2,7 @@
 
     python bench/bench_postgres.py [--rows 5000000] [--dlt-backend pyarrow|connectorx]
 
-1. Starts a PostgreSQL server (tests/servers.py) and builds `bench.orders` inside it with
+1. Starts a PostgreSQL server (tests/helpers/servers.py) and builds `bench.orders` inside it with
    generate_series: bigint, numeric(12,2), timestamptz, text, bool, date, jsonb (10 columns).
 2. Runs three loads of the whole table, each in its own child process, timed from the parent:
    - ours: `load_source` with the postgres type (ADBC, parallel key-range chunks) into a bronze Delta table;
@@ -30,7 +30,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from tests.servers import PostgresServer  # noqa: E402
+from tests.helpers.servers import PostgresServer  # noqa: E402
 
 DLT_PINS = ["dlt[deltalake]==1.31.0", "sqlalchemy==2.0.44", "psycopg2-binary==2.9.11", "connectorx==0.4.6"]
 PASSWORD = "bench-pass"

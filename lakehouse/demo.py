@@ -22,7 +22,8 @@ from lakehouse.dbt_runner import DbtOutcome, docs_index, run_dbt, target_dir
 from lakehouse.platform.jars import JarSet
 from lakehouse.platform.spark import SparkThriftServer, ThriftEndpoint
 from lakehouse.source_files import all_sources
-from loaders.core.result import StreamResult
+from loaders.core.config import SourceConfig
+from loaders.core.result import ProgressHook, StreamResult
 from loaders.pipeline import load_source
 
 MART_DATABASES = ("sales", "marketing", "finance", "hr")
@@ -70,13 +71,22 @@ def run_demo(console: Console, *, keep_running: bool = False, days: int = 0, sca
     return summary
 
 
-def _load_and_build(console: Console, root: LakehouseRoot, endpoint, configs, summary: DemoSummary) -> None:
-    with load_progress(console) as on_batch:
-        for config in configs:
-            summary.loads += load_source(root, config, on_batch=on_batch)
+def load_and_register(
+    root: LakehouseRoot, endpoint: ThriftEndpoint, configs: list[SourceConfig], on_batch: ProgressHook | None = None
+) -> list[StreamResult]:
+    """Load every source into bronze, then create the layer databases and register the bronze tables."""
+    results: list[StreamResult] = []
+    for config in configs:
+        results += load_source(root, config, on_batch=on_batch)
     with thrift_cursor(endpoint) as cursor:
         ensure_layer_databases(cursor, root)
         register_bronze(cursor, root, configs)
+    return results
+
+
+def _load_and_build(console: Console, root: LakehouseRoot, endpoint, configs, summary: DemoSummary) -> None:
+    with load_progress(console) as on_batch:
+        summary.loads += load_and_register(root, endpoint, configs, on_batch)
     summary.build = run_dbt(["build"])
     if not summary.build.success:
         raise LakehouseError(

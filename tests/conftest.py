@@ -1,13 +1,23 @@
 """Shared fixtures: real servers, started once per session, each in its own temporary home.
 
-Nothing here skips: when Java, the jars or the `weed` binary are missing, the fixture fails with
-the platform's own error, which names the fix (`.ci/run` installs all of them).
+- `spark_local`: the Spark Thrift server over a temporary local root; `s3_server` / `s3_env`: SeaweedFS;
+- `root`: a fresh lakehouse root per test, once on a local folder and once on the S3 server;
+- `postgres_server` / `mariadb_server`: private PostgreSQL and MariaDB instances (modules create and
+  drop their own databases in them);
+- `company_lakehouse`: the generated company loaded and built by dbt, once (tests/helpers/company_lakehouse.py).
+
+Markers are applied from the fixtures a test uses: `spark` (the Thrift server), `s3` (the S3 server),
+`servers` (PostgreSQL/MariaDB), so `pytest -m "not spark"` is a fast subset. Tests marked
+`mutates_company_lakehouse` run after all the others.
+
+Nothing here skips: when Java, the jars, a server binary is missing, the fixture fails with the
+platform's own error, which names the fix (`.ci/run` installs all of them).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +25,14 @@ import pytest
 
 from lakehouse.core.storage import LakehouseRoot
 from lakehouse.platform.s3 import SeaweedS3
-from tests.support import SparkServer, free_port, start_spark
+from tests.helpers.company_lakehouse import CompanyLakehouse, build_company_lakehouse
+from tests.helpers.loaders import ROOT_KINDS, lakehouse_root
+from tests.helpers.servers import MariaDbServer, PostgresServer
+from tests.helpers.spark import SparkServer, free_port, start_spark
 
-__all__ = ["SparkServer", "free_port", "start_spark"]
+SPARK_FIXTURES = {"spark_local", "company_lakehouse", "spark_factory"}
+S3_FIXTURES = {"s3_server", "s3_env"}
+SERVER_FIXTURES = {"postgres_server", "mariadb_server"}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,3 +91,73 @@ def spark_local(local_root: LakehouseRoot) -> Iterator[SparkServer]:
     spark = start_spark(local_root)
     yield spark
     spark.server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_factory() -> Iterator[Callable[[LakehouseRoot], SparkServer]]:
+    """Start a Thrift server of its own for a root (for a suite that needs its own metastore); all
+    are stopped at the end of the session."""
+    started: list[SparkServer] = []
+
+    def start(root: LakehouseRoot) -> SparkServer:
+        spark = start_spark(root)
+        started.append(spark)
+        return spark
+
+    yield start
+    for spark in started:
+        spark.server.stop()
+
+
+@pytest.fixture(params=ROOT_KINDS)
+def root(request: pytest.FixtureRequest, tmp_path: Path) -> LakehouseRoot:
+    """A fresh lakehouse root: a local folder, and a fresh prefix in the S3 server's bucket."""
+    return lakehouse_root(request, tmp_path, request.param)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[MariaDbServer]:
+    server = MariaDbServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def company_lakehouse(spark_local: SparkServer, tmp_path_factory: pytest.TempPathFactory) -> CompanyLakehouse:
+    """The generated company, loaded and built once for the silver, marts and end-to-end suites."""
+    return build_company_lakehouse(tmp_path_factory.mktemp("company-home"), spark_local)
+
+
+@pytest.fixture(scope="session")
+def next_day(company_lakehouse: CompanyLakehouse) -> int:
+    """One more day of the company (new rows, updates, deletes, late and dirty records), loaded into
+    bronze and registered, not yet built; rows loaded. Only for tests marked `mutates_company_lakehouse`."""
+    company_lakehouse.advance_one_day()
+    return sum(company_lakehouse.load().values())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if used & SPARK_FIXTURES:
+            item.add_marker(pytest.mark.spark)
+        if used & S3_FIXTURES or params.get("root") == "s3":
+            item.add_marker(pytest.mark.s3)
+        if used & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.servers)
+    # Tests that change the shared company lakehouse go last, so every other test sees it as built.
+    items.sort(key=lambda item: item.get_closest_marker("mutates_company_lakehouse") is not None)

@@ -55,7 +55,7 @@ __all__ = [
     "with_metadata_columns",
 ]
 
-# Metadata columns on every bronze row (DESIGN.md §5). Always filled, yet declared nullable: a NOT NULL
+# Metadata columns on every bronze row (loaders/README.md). Always filled, yet declared nullable: a NOT NULL
 # column is a Delta "invariant", and on a table whose protocol delta-rs raised to writer v7 (e.g. for
 # timestamp_ntz columns) Spark refuses to read it unless `invariants` is listed as a feature.
 METADATA_FIELDS = [

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from lakehouse.catalog import ensure_layer_databases, register_bronze, thrift_cursor
 from loaders.core.config import load_source_config
 from loaders.pipeline import load_source
-from tests.support import SparkServer
+from tests.helpers.spark import SparkServer
 
 
 def write_source(tmp_path: Path) -> Path:

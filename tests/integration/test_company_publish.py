@@ -23,8 +23,8 @@ import lakehouse.cli
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import read_table
 from loaders.core.ledger import Ledger
-from tests.servers import MariaDbServer, PostgresServer
-from tests.support import free_port
+from tests.helpers.servers import MariaDbServer, PostgresServer
+from tests.helpers.spark import free_port
 
 APP_PASSWORD = "app-Publish-s3cret"
 WRONG_PASSWORD = "not-the-Password-42"
@@ -33,26 +33,18 @@ SYSTEMS = ("postgres", "mysql")
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer()
-    try:
-        server.start()
-        server.create_database("company_production", owner="app", owner_password=APP_PASSWORD)
-        yield server
-    finally:
-        server.stop()
+def postgres(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
+    postgres_server.create_database("company_production", owner="app", owner_password=APP_PASSWORD)
+    yield postgres_server
+    postgres_server.drop_database("company_production", owner="app")
 
 
 @pytest.fixture(scope="module")
-def mariadb() -> Iterator[MariaDbServer]:
-    server = MariaDbServer()
-    try:
-        server.start()
-        server.sql(f"create user 'app'@'127.0.0.1' identified by '{APP_PASSWORD}'")
-        server.sql("grant all on legacy_systems.* to 'app'@'127.0.0.1'")  # the publisher creates the database
-        yield server
-    finally:
-        server.stop()
+def mariadb(mariadb_server: MariaDbServer) -> Iterator[MariaDbServer]:
+    mariadb_server.sql(f"create user 'app'@'127.0.0.1' identified by '{APP_PASSWORD}'")
+    mariadb_server.sql("grant all on legacy_systems.* to 'app'@'127.0.0.1'")  # the publisher creates the database
+    yield mariadb_server
+    mariadb_server.drop_database("legacy_systems", owner="app")
 
 
 @pytest.fixture

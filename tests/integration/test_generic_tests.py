@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from tests.support import PROJECT_DIR, SparkServer
+from tests.helpers.spark import PROJECT_DIR, SparkServer
 
 FIXTURE_PROJECT = PROJECT_DIR / "tests" / "dbt_fixtures" / "generic_tests"
 MACROS_DIR = PROJECT_DIR / "dbt" / "macros"

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import lakehouse.cli
 from lakehouse.core.storage import LakehouseRoot
-from tests.loader_support import bronze_exists, bronze_rows, ledger_rows, write_csv, write_jsonl, write_source
+from tests.helpers.loaders import bronze_exists, bronze_rows, ledger_rows, write_csv, write_jsonl, write_source
 
 
 @pytest.fixture

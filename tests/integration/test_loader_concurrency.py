@@ -16,19 +16,15 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import LoadConflictError
 from loaders.core.protocol import Batch, Stream
 from loaders.core.result import StreamResult
 from loaders.pipeline import load_source, load_stream
 from loaders.registry import build_source
-from tests.loader_support import (
-    ROOT_KINDS,
-    TESTS_DIR,
+from tests.helpers.loaders import (
+    HELPERS_DIR,
     bronze_rows,
-    lakehouse_root,
     ledger_rows,
     source_config,
     write_csv,
@@ -36,11 +32,6 @@ from tests.loader_support import (
 )
 
 ROWS = 3_000
-
-
-@pytest.fixture(params=ROOT_KINDS)
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> LakehouseRoot:
-    return lakehouse_root(request, tmp_path, request.param)
 
 
 def items(tmp_path: Path, batch_rows: int) -> Path:
@@ -105,7 +96,7 @@ def test_two_loads_racing_for_the_same_batch(root: LakehouseRoot, tmp_path: Path
 
 def test_two_processes_loading_the_same_stream(root: LakehouseRoot, tmp_path: Path) -> None:
     path = items(tmp_path, batch_rows=50)
-    command = [sys.executable, str(TESTS_DIR / "loader_driver.py"), "--root", root.uri, "--source-file", str(path)]
+    command = [sys.executable, str(HELPERS_DIR / "loader_driver.py"), "--root", root.uri, "--source-file", str(path)]
     children = [
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy())
         for _ in range(2)

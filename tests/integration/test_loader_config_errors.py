@@ -14,7 +14,7 @@ import lakehouse.cli
 from lakehouse.core.errors import ConfigError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
-from tests.loader_support import bronze_exists, ledger_rows, source_config, write_csv, write_source
+from tests.helpers.loaders import bronze_exists, ledger_rows, source_config, write_csv, write_source
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Crash safety: loads killed with SIGKILL at random points, then re-run, leave bronze exact.
 
-A load runs in a child process (`tests/loader_driver.py`) that prints a line per committed batch.
+A load runs in a child process (`tests/helpers/loader_driver.py`) that prints a line per committed batch.
 The test waits for a random number of those lines, waits a random few milliseconds more (so kills
 land inside a commit, between the quarantine and the bronze commit, while writing Parquet...) and
 SIGKILLs the child. After every kill round the load is run to completion and bronze is compared with
@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from lakehouse.core.storage import LakehouseRoot
-from tests.loader_support import TESTS_DIR, bronze_rows, lakehouse_root, quarantine_rows, write_csv, write_source
+from tests.helpers.loaders import HELPERS_DIR, bronze_rows, lakehouse_root, quarantine_rows, write_csv, write_source
 
-DRIVER = TESTS_DIR / "loader_driver.py"
+DRIVER = HELPERS_DIR / "loader_driver.py"
 FILES = 6
 ROWS_PER_FILE = 1_500
 BATCH_ROWS = 100

@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import open_table
 from loaders.core.maintenance import MaintenanceTarget, maintain, targets
 from loaders.pipeline import load_source
-from tests.loader_support import ROOT_KINDS, bronze_rows, lakehouse_root, source_config, write_csv, write_source
-
-
-@pytest.fixture(params=ROOT_KINDS)
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> LakehouseRoot:
-    return lakehouse_root(request, tmp_path, request.param)
+from tests.helpers.loaders import bronze_rows, source_config, write_csv, write_source
 
 
 def test_compact_then_vacuum_keeps_data_and_state(root: LakehouseRoot, tmp_path: Path) -> None:

@@ -19,10 +19,8 @@ from loaders.core.result import StreamResult
 from loaders.core.retry import RetryPolicy, TransientSourceError
 from loaders.pipeline import load_source, load_stream
 from loaders.registry import build_source
-from tests.loader_support import (
-    ROOT_KINDS,
+from tests.helpers.loaders import (
     bronze_rows,
-    lakehouse_root,
     ledger_rows,
     source_config,
     write_csv,
@@ -31,11 +29,6 @@ from tests.loader_support import (
 )
 
 APP_ID = "default/src/items"
-
-
-@pytest.fixture(params=ROOT_KINDS)
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> LakehouseRoot:
-    return lakehouse_root(request, tmp_path, request.param)
 
 
 def items_source(tmp_path: Path, **stream_keys: object) -> SourceConfig:

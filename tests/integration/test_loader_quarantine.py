@@ -7,14 +7,10 @@ import json
 import random
 from pathlib import Path
 
-import pytest
-
 from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
-from tests.loader_support import (
-    ROOT_KINDS,
+from tests.helpers.loaders import (
     bronze_rows,
-    lakehouse_root,
     ledger_rows,
     quarantine_rows,
     source_config,
@@ -24,11 +20,6 @@ from tests.loader_support import (
 )
 
 ROWS = 10_000
-
-
-@pytest.fixture(params=ROOT_KINDS)
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> LakehouseRoot:
-    return lakehouse_root(request, tmp_path, request.param)
 
 
 def plant_bad_records(tmp_path: Path) -> tuple[dict[int, str], set[int], dict[int, str]]:

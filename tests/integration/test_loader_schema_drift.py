@@ -16,10 +16,8 @@ import pytest
 
 from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
-from tests.loader_support import (
-    ROOT_KINDS,
+from tests.helpers.loaders import (
     bronze_rows,
-    lakehouse_root,
     ledger_rows,
     quarantine_rows,
     source_config,
@@ -27,11 +25,6 @@ from tests.loader_support import (
     write_jsonl,
     write_source,
 )
-
-
-@pytest.fixture(params=ROOT_KINDS)
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> LakehouseRoot:
-    return lakehouse_root(request, tmp_path, request.param)
 
 
 def drifting_records() -> list[list[dict[str, Any]]]:

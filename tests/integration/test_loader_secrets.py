@@ -30,7 +30,7 @@ from loaders.core.config import SourceConfig, StreamConfig
 from loaders.core.protocol import Batch
 from loaders.core.retry import RetryPolicy, TransientSourceError
 from loaders.pipeline import load_source
-from tests.loader_support import ledger_rows, quarantine_rows, source_config, write_source
+from tests.helpers.loaders import ledger_rows, quarantine_rows, source_config, write_source
 
 SECRET = "pw-" + secrets.token_hex(8)
 SECRET_ENV = "LH_TEST_CRM_PASSWORD"

@@ -1,11 +1,10 @@
 """The four marts on the generated company: correct against the ground truth, contracted, BI-ready.
 
-One module-scoped lakehouse: the synthetic company at scale 0.2 (seed 7, 30 days) generated into a
-temporary LAKEHOUSE_HOME, every embedded source loaded into bronze on a temporary local root, the Spark
-Thrift server started over it, `dbt build` run on everything the marts need (without silver's own tests,
-which are test_silver.py's) and then on the marts with all their tests, and `dbt docs generate` run for
-the docs site. HR is built unmasked (`unmask_pii`), as HR builds are. Every figure below comes from the
-marts, computed from the source data; the generator's `_ground_truth/` only supplies the expected answers.
+Reads the session's company lakehouse (tests/helpers/company_lakehouse.py): the synthetic company at
+scale 0.2 (seed 7, 30 days) loaded into bronze and built by one `dbt build` with every mart test
+(contracts, unit tests, reconciliations with silver), and the docs site generated. HR is built unmasked
+(`unmask_pii`), as HR builds are. Every figure below comes from the marts, computed from the source data;
+the generator's `_ground_truth/` only supplies the expected answers.
 """
 
 from __future__ import annotations
@@ -13,33 +12,14 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from company import generate
-from lakehouse.catalog import ensure_layer_databases, register_bronze, thrift_cursor
-from lakehouse.core.storage import LakehouseRoot
-from lakehouse.dbt_runner import DbtOutcome, run_dbt, run_results, target_dir
-from lakehouse.source_files import all_sources
-from loaders.pipeline import load_source
-from tests.support import SparkServer, start_spark
+from lakehouse.catalog import thrift_cursor
+from tests.helpers.company_lakehouse import DAYS, CompanyLakehouse
 
-SEED, SCALE, DAYS = 7, 0.2, 30
 MART_SCHEMAS = ("sales", "marketing", "finance", "hr")
-BUILD_VARS = json.dumps({"unmask_pii": True, "observability_enabled": False})
-THREADS = ["--threads", "4"]
-# Two builds. First everything the marts read (seeds, bronze views, silver, snapshots) without tests:
-# silver's own tests are test_silver.py's, and the anomaly tests need run history (test_observability.py).
-# Then the marts with every test attached to them: contracts, unit tests, and the reconciliations with the
-# silver models they read (a single build excluding silver's tests would drop those too, since dbt's eager
-# indirect selection excludes every test that touches an excluded model).
-UPSTREAM_OF_MARTS = ["--select", "+path:models/marts", "--exclude", "path:models/marts", "resource_type:test"]
-MARTS = ["--select", "path:models/marts"]
-MARTS_AND_PARENTS = ["--select", "+path:models/marts"]
 CENT = Decimal("0.01")
 # The generic tests (dbt/macros/) that tie a mart to the silver models or marts it is built from.
 RECONCILIATION_TESTS = {"expect_table_aggregation_to_equal_other_table", "equal_rowcount"}
@@ -50,66 +30,14 @@ RECONCILIATION_TESTS = {"expect_table_aggregation_to_equal_other_table", "equal_
 LAST_DAY_LATE_SESSION_SHARE = 0.25
 
 
-@dataclass
-class Lakehouse:
-    spark: SparkServer
-    company: Path
-    build: DbtOutcome
-    build_results: dict[str, dict]  # unique_id -> the build's run result (docs generate rewrites the file)
-    docs: DbtOutcome
-    # The ground truth as generated with the history, kept in memory: a later increment rewrites the files.
-    ground_truth: dict[str, dict]
-
-    def query(self, sql: str) -> list[tuple]:
-        with thrift_cursor(self.spark.endpoint) as cursor:
-            cursor.execute(sql)
-            return [tuple(row) for row in cursor.fetchall()]
-
-    def truth(self, name: str) -> dict:
-        return self.ground_truth[name]
-
-
-def load_everything(root: LakehouseRoot, endpoint) -> None:
-    configs = all_sources()
-    for config in configs:
-        for _ in load_source(root, config):
-            pass
-    with thrift_cursor(endpoint) as cursor:
-        ensure_layer_databases(cursor, root)
-        register_bronze(cursor, root, configs)
+@pytest.fixture(scope="module")
+def lakehouse(company_lakehouse: CompanyLakehouse) -> CompanyLakehouse:
+    return company_lakehouse
 
 
 @pytest.fixture(scope="module")
-def lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lakehouse]:
-    home = tmp_path_factory.mktemp("marts-home")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("LAKEHOUSE_HOME", str(home))
-        monkeypatch.setenv("DBT_TARGET_PATH", str(home / "dbt-target"))
-        company = home / "samples" / "company"
-        generate(company, seed=SEED, scale=SCALE, days=DAYS)
-        truth = {
-            name: json.loads((company / "_ground_truth" / f"{name}.json").read_text())
-            for name in ("revenue", "mrr", "headcount", "marketing")
-        }
-        root = LakehouseRoot.parse(str(tmp_path_factory.mktemp("marts-root")))
-        spark = start_spark(root)
-        try:
-            monkeypatch.setenv("LAKEHOUSE_THRIFT_HOST", spark.endpoint.host)
-            monkeypatch.setenv("LAKEHOUSE_THRIFT_PORT", str(spark.endpoint.port))
-            load_everything(root, spark.endpoint)
-            upstream = run_dbt(["build", *UPSTREAM_OF_MARTS, *THREADS, "--vars", BUILD_VARS])
-            assert upstream.success, "\n".join(upstream.failures)
-            build = run_dbt(["build", *MARTS, *THREADS, "--vars", BUILD_VARS])
-            build_results = {result["unique_id"]: result for result in run_results()["results"]}
-            docs = run_dbt(["docs", "generate", *MARTS_AND_PARENTS, *THREADS, "--vars", BUILD_VARS])
-            yield Lakehouse(spark, company, build, build_results, docs, truth)
-        finally:
-            spark.server.stop()
-
-
-@pytest.fixture(scope="module")
-def manifest(lakehouse: Lakehouse) -> dict:
-    return json.loads((target_dir() / "manifest.json").read_text())
+def manifest(lakehouse: CompanyLakehouse) -> dict:
+    return json.loads((lakehouse.target_dir / "manifest.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +58,7 @@ def money(value) -> Decimal:
 
 
 def test_dbt_build_passes_with_contracts_unit_tests_and_reconciliations(
-    lakehouse: Lakehouse, manifest: dict, mart_models: dict[str, dict]
+    lakehouse: CompanyLakehouse, manifest: dict, mart_models: dict[str, dict]
 ) -> None:
     assert lakehouse.build.success, "\n".join(lakehouse.build.failures)
     assert lakehouse.build.statuses.get("fail", 0) == lakehouse.build.statuses.get("error", 0) == 0
@@ -160,7 +88,7 @@ def test_dbt_build_passes_with_contracts_unit_tests_and_reconciliations(
 # --- reconciliation with the generator's ground truth ------------------------------------------------
 
 
-def test_sales_revenue_per_day_equals_the_ground_truth(lakehouse: Lakehouse) -> None:
+def test_sales_revenue_per_day_equals_the_ground_truth(lakehouse: CompanyLakehouse) -> None:
     """Exact to the cent: the mart converts each day's total per currency and rounds it, as finance does."""
     truth = lakehouse.truth("revenue")
     days = {
@@ -190,7 +118,7 @@ def test_sales_revenue_per_day_equals_the_ground_truth(lakehouse: Lakehouse) -> 
     assert sum(money(d["net_usd"]) for d in truth["days"]) > 0
 
 
-def test_finance_mrr_at_each_month_end_equals_the_ground_truth(lakehouse: Lakehouse) -> None:
+def test_finance_mrr_at_each_month_end_equals_the_ground_truth(lakehouse: CompanyLakehouse) -> None:
     truth = lakehouse.truth("mrr")
     months = {
         str(month)[:7]: (mrr, subscriptions)
@@ -209,7 +137,7 @@ def test_finance_mrr_at_each_month_end_equals_the_ground_truth(lakehouse: Lakeho
     assert all(opening == (previous or 0) for _, opening, _, previous in bridge)
 
 
-def test_hr_headcount_per_month_and_organisation_equals_the_ground_truth(lakehouse: Lakehouse) -> None:
+def test_hr_headcount_per_month_and_organisation_equals_the_ground_truth(lakehouse: CompanyLakehouse) -> None:
     truth = lakehouse.truth("headcount")
     rows = lakehouse.query(
         "select month_start_date, organization_code, organization_id, headcount from hr.fct_headcount_monthly"
@@ -229,7 +157,7 @@ def test_hr_headcount_per_month_and_organisation_equals_the_ground_truth(lakehou
     assert compared >= 10
 
 
-def test_marketing_campaign_days_equal_the_ground_truth(lakehouse: Lakehouse) -> None:
+def test_marketing_campaign_days_equal_the_ground_truth(lakehouse: CompanyLakehouse) -> None:
     truth = lakehouse.truth("marketing")
     rows = lakehouse.query(
         "select ad_platform, campaign_id, report_date, spend_usd, impressions, clicks, platform_conversions, "
@@ -274,7 +202,7 @@ def test_marketing_campaign_days_equal_the_ground_truth(lakehouse: Lakehouse) ->
 
 
 def test_a_bi_tool_reads_every_mart_through_the_thrift_endpoint(
-    lakehouse: Lakehouse, mart_models: dict[str, dict]
+    lakehouse: CompanyLakehouse, mart_models: dict[str, dict]
 ) -> None:
     """PyHive over the Thrift endpoint, as QuickSight, Tableau or Power BI's Spark connector connect."""
     from pyhive import hive
@@ -309,7 +237,7 @@ def test_a_bi_tool_reads_every_mart_through_the_thrift_endpoint(
         connection.close()
 
 
-def test_delta_enforces_the_contracts_and_facts_are_partitioned_and_z_ordered(lakehouse: Lakehouse) -> None:
+def test_delta_enforces_the_contracts_and_facts_are_partitioned_and_z_ordered(lakehouse: CompanyLakehouse) -> None:
     detail = describe_detail(lakehouse, "sales.fct_orders")
     assert detail["format"] == "delta"
     assert list(detail["partitionColumns"]) == ["order_month"] or json.loads(detail["partitionColumns"]) == [
@@ -326,22 +254,22 @@ def test_delta_enforces_the_contracts_and_facts_are_partitioned_and_z_ordered(la
         lakehouse.query("insert into sales.fct_daily_revenue (revenue_date, currency_code) values (null, 'USD')")
 
 
-def query_dicts(lakehouse: Lakehouse, sql: str) -> list[dict]:
+def query_dicts(lakehouse: CompanyLakehouse, sql: str) -> list[dict]:
     with thrift_cursor(lakehouse.spark.endpoint) as cursor:
         cursor.execute(sql)
         names = [d[0].split(".")[-1] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def describe_detail(lakehouse: Lakehouse, table: str) -> dict:
+def describe_detail(lakehouse: CompanyLakehouse, table: str) -> dict:
     return query_dicts(lakehouse, f"describe detail {table}")[0]
 
 
 def test_the_docs_site_shows_every_mart_with_described_columns_and_lineage(
-    lakehouse: Lakehouse, manifest: dict, mart_models: dict[str, dict]
+    lakehouse: CompanyLakehouse, manifest: dict, mart_models: dict[str, dict]
 ) -> None:
     assert lakehouse.docs.success, "\n".join(lakehouse.docs.failures)
-    target = target_dir()
+    target = lakehouse.target_dir
     assert (target / "index.html").exists()
     catalog = json.loads((target / "catalog.json").read_text())["nodes"]
     for uid, node in mart_models.items():
@@ -368,7 +296,7 @@ def test_the_docs_site_shows_every_mart_with_described_columns_and_lineage(
 
 
 def test_the_restricted_hr_mart_is_the_only_place_with_names_and_pay(
-    lakehouse: Lakehouse, mart_models: dict[str, dict]
+    lakehouse: CompanyLakehouse, mart_models: dict[str, dict]
 ) -> None:
     """Personal columns (meta pii) exist only in the hr schema, which is built unmasked for HR."""
     pii_columns = {

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from lakehouse.catalog import thrift_cursor
 from lakehouse.cli import app
-from tests.support import PROJECT_DIR, SparkServer
+from tests.helpers.spark import PROJECT_DIR, SparkServer
 
 FIXTURE = PROJECT_DIR / "tests" / "dbt_fixtures" / "anomalies"
 SCHEMA = "obs_fixture_observability"

@@ -23,8 +23,8 @@ from lakehouse.cli import app
 from lakehouse.core.storage import LakehouseRoot
 from lakehouse.report.report import build_report, read_ledger, render_report, sla_hours
 from lakehouse.report.store import ObservabilityStore
+from tests.helpers.spark import SparkServer
 from tests.integration.test_observability import SCHEMA, FixtureBuild, fixture_build
-from tests.support import SparkServer
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CHROMIUM_FLAGS = [

@@ -1,11 +1,8 @@
 """Silver on the generated company: built, incremental = full refresh, PII masked, identities resolved.
 
-One module-scoped lakehouse: the synthetic company at scale 0.2 (seed 7, 30 days) generated into a
-temporary LAKEHOUSE_HOME, every embedded source loaded into bronze on a temporary local root, the
-Spark Thrift server started over it, and `dbt build` run on everything up to silver (with the
-snapshots and the revenue mart). Restricted outputs are built unmasked (`unmask_pii`), so the tests
-can check both sides of the masking rule. The observability hook and the anomaly tests (which need
-run history) are left to their own suite.
+Reads the session's company lakehouse (tests/helpers/company_lakehouse.py): the synthetic company at
+scale 0.2 (seed 7, 30 days) loaded into bronze and built by one `dbt build`, restricted outputs
+unmasked (`unmask_pii`) so the tests can check both sides of the masking rule.
 """
 
 from __future__ import annotations
@@ -21,33 +18,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from company import generate, generate_increment
-from lakehouse.catalog import ensure_layer_databases, register_bronze, thrift_cursor
-from lakehouse.core.storage import LakehouseRoot
-from lakehouse.dbt_runner import DbtOutcome, run_dbt
-from lakehouse.source_files import all_sources
-from loaders.pipeline import load_source
-from tests.support import SparkServer, start_spark
+from lakehouse.catalog import thrift_cursor
+from tests.helpers.company_lakehouse import CompanyLakehouse
 
-SEED, SCALE, DAYS = 7, 0.2, 30
-BUILD_VARS = json.dumps({"unmask_pii": True, "observability_enabled": False})
-# The anomaly tests and their models need run history (their own suite covers them); bronze tests are
-# warn-only row checks.
-EXCLUDED = [
-    "--exclude",
-    "test_name:volume_anomalies",
-    "test_name:column_anomalies",
-    "test_name:freshness_anomalies",
-    "path:models/bronze,resource_type:test",
-    "path:models/observability",
-    # seed tests are the reference data's own; snapshot tests run after the increment (below)
-    "path:seeds,resource_type:test",
-    "path:snapshots,resource_type:test",
-]
-# Small queries are latency-bound: more dbt threads than cores keeps the Thrift server busy.
-THREADS = ["--threads", "4"]
-# Everything silver needs and everything built on it (the snapshots and the revenue mart).
-SILVER_AND_CHILDREN = ["--select", "+silver+"]
 RESTRICTED_SCHEMAS = ("hr",)
 NON_RESTRICTED_SCHEMAS = ("silver", "snapshots", "reference", "sales", "marketing", "finance")
 # Identity resolution must find at least this share of the true same-person record pairs, and at
@@ -56,60 +29,12 @@ MIN_IDENTITY_PRECISION = 0.99
 MIN_IDENTITY_RECALL = 0.95
 
 
-@dataclass
-class Lakehouse:
-    spark: SparkServer
-    company: Path
-    build: DbtOutcome
-    loaded_rows: dict[str, int] = field(default_factory=dict)
-
-    def query(self, sql: str) -> list[tuple]:
-        with thrift_cursor(self.spark.endpoint) as cursor:
-            cursor.execute(sql)
-            return [tuple(row) for row in cursor.fetchall()]
-
-    def tables(self, database: str) -> list[str]:
-        return [row[1] for row in self.query(f"show tables in {database}") if not row[2]]  # not temporary
-
-
-def dbt(*args: str) -> DbtOutcome:
-    outcome = run_dbt([*args, *THREADS, "--vars", BUILD_VARS])
-    assert outcome.success, "\n".join(outcome.failures)
-    return outcome
-
-
-def load_everything(root: LakehouseRoot, endpoint) -> dict[str, int]:
-    configs = all_sources()
-    rows: dict[str, int] = {}
-    for config in configs:
-        for result in load_source(root, config):
-            rows[f"{config.source}.{result.stream}"] = result.rows
-    with thrift_cursor(endpoint) as cursor:
-        ensure_layer_databases(cursor, root)
-        register_bronze(cursor, root, configs)
-    return rows
-
-
 @pytest.fixture(scope="module")
-def lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lakehouse]:
-    home = tmp_path_factory.mktemp("silver-home")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("LAKEHOUSE_HOME", str(home))
-        company = home / "samples" / "company"
-        generate(company, seed=SEED, scale=SCALE, days=DAYS)
-        root = LakehouseRoot.parse(str(tmp_path_factory.mktemp("silver-root")))
-        spark = start_spark(root)
-        try:
-            monkeypatch.setenv("LAKEHOUSE_THRIFT_HOST", spark.endpoint.host)
-            monkeypatch.setenv("LAKEHOUSE_THRIFT_PORT", str(spark.endpoint.port))
-            loaded = load_everything(root, spark.endpoint)
-            build = run_dbt(["build", *SILVER_AND_CHILDREN, *EXCLUDED, *THREADS, "--vars", BUILD_VARS])
-            yield Lakehouse(spark, company, build, loaded)
-        finally:
-            spark.server.stop()
+def lakehouse(company_lakehouse: CompanyLakehouse) -> CompanyLakehouse:
+    return company_lakehouse
 
 
-def test_dbt_build_passes_on_the_company(lakehouse: Lakehouse) -> None:
+def test_dbt_build_passes_on_the_company(lakehouse: CompanyLakehouse) -> None:
     assert lakehouse.build.success, "\n".join(lakehouse.build.failures)
     statuses = lakehouse.build.statuses
     assert statuses.get("fail", 0) == statuses.get("error", 0) == 0
@@ -121,7 +46,7 @@ def test_dbt_build_passes_on_the_company(lakehouse: Lakehouse) -> None:
 # --- incremental = full refresh --------------------------------------------------------------------
 
 
-def silver_contents(lakehouse: Lakehouse) -> dict[str, list[tuple]]:
+def silver_contents(lakehouse: CompanyLakehouse) -> dict[str, list[tuple]]:
     contents = {}
     for database in ("silver", *RESTRICTED_SCHEMAS):
         for table in lakehouse.tables(database):
@@ -132,19 +57,18 @@ def silver_contents(lakehouse: Lakehouse) -> dict[str, list[tuple]]:
     return contents
 
 
-def test_incremental_build_after_a_day_equals_a_full_refresh(lakehouse: Lakehouse) -> None:
+@pytest.mark.mutates_company_lakehouse
+def test_incremental_build_after_a_day_equals_a_full_refresh(lakehouse: CompanyLakehouse, next_day: int) -> None:
     before = lakehouse.query("select count(*), max(updated_at) from silver.slv_orders")[0]
-    generate_increment(lakehouse.company, DAYS, seed=SEED, scale=SCALE)
-    day_rows = load_everything(lakehouse.spark.root, lakehouse.spark.endpoint)
-    assert sum(day_rows.values()) > 0
+    assert next_day > 0
 
-    dbt("run", "--select", "silver")
-    dbt("snapshot")
+    lakehouse.dbt("run", "--select", "silver")
+    lakehouse.dbt("snapshot")
     incremental = silver_contents(lakehouse)
     after = lakehouse.query("select count(*), max(updated_at) from silver.slv_orders")[0]
     assert after[0] > before[0] and after[1] > before[1]  # the day's orders arrived
 
-    dbt("run", "--select", "silver", "--full-refresh")
+    lakehouse.dbt("run", "--select", "silver", "--full-refresh")
     rebuilt = silver_contents(lakehouse)
 
     assert incremental.keys() == rebuilt.keys()
@@ -155,8 +79,10 @@ def test_incremental_build_after_a_day_equals_a_full_refresh(lakehouse: Lakehous
     assert not differing, f"incremental and full-refresh silver differ (rows incremental, full): {differing}"
 
 
-def test_snapshot_validity_windows_have_no_overlaps_or_gaps(lakehouse: Lakehouse) -> None:
-    outcome = dbt("test", "--select", "resource_type:snapshot")
+@pytest.mark.mutates_company_lakehouse
+def test_snapshot_validity_windows_have_no_overlaps_or_gaps(lakehouse: CompanyLakehouse, next_day: int) -> None:
+    lakehouse.dbt("snapshot")
+    outcome = lakehouse.dbt("test", "--select", "resource_type:snapshot")
     assert outcome.statuses.get("pass", 0) >= 10
     versions = lakehouse.query("select count(*), count(distinct product_id) from snapshots.snp_product_prices")[0]
     assert versions[0] >= versions[1] > 0
@@ -234,7 +160,7 @@ def dig(record: dict, path: tuple[str, ...]):
     return record
 
 
-def scan(lakehouse: Lakehouse, database: str, pii: RawPii) -> dict[str, set[str]]:
+def scan(lakehouse: CompanyLakehouse, database: str, pii: RawPii) -> dict[str, set[str]]:
     """`database.table.column` -> the kinds of raw personal value found in it."""
     found: dict[str, set[str]] = defaultdict(set)
     for table in lakehouse.tables(database):
@@ -249,7 +175,7 @@ def scan(lakehouse: Lakehouse, database: str, pii: RawPii) -> dict[str, set[str]
     return found
 
 
-def test_no_raw_pii_outside_the_restricted_schema(lakehouse: Lakehouse) -> None:
+def test_no_raw_pii_outside_the_restricted_schema(lakehouse: CompanyLakehouse) -> None:
     pii = raw_pii(lakehouse.company)
     assert len(pii.emails) > 500 and len(pii.phones) > 500 and len(pii.salaries) > 20
 
@@ -266,7 +192,7 @@ def test_no_raw_pii_outside_the_restricted_schema(lakehouse: Lakehouse) -> None:
     assert "hr.slv_employees.monthly_salary_usd" in restricted
 
 
-def test_masked_values_are_salted_hashes_that_still_join(lakehouse: Lakehouse) -> None:
+def test_masked_values_are_salted_hashes_that_still_join(lakehouse: CompanyLakehouse) -> None:
     # The same person's email hashes to the same value in the customer and the order models.
     joined = lakehouse.query(
         "select count(*) from silver.slv_orders as orders "
@@ -284,7 +210,7 @@ def pairs(groups: dict[str, set[str]]) -> set[frozenset[str]]:
     return {frozenset(pair) for members in groups.values() for pair in combinations(sorted(members), 2)}
 
 
-def test_identity_resolution_matches_the_ground_truth(lakehouse: Lakehouse) -> None:
+def test_identity_resolution_matches_the_ground_truth(lakehouse: CompanyLakehouse) -> None:
     truth = json.loads((lakehouse.company / "_ground_truth" / "identity.json").read_text())["records"]
     true_person = {
         f"{system}:{record_id}": person for system, records in truth.items() for record_id, person in records.items()
@@ -317,7 +243,7 @@ def test_identity_resolution_matches_the_ground_truth(lakehouse: Lakehouse) -> N
 # --- data classification ---------------------------------------------------------------------------
 
 
-def test_the_data_classification_seed_mirrors_the_column_meta(lakehouse: Lakehouse) -> None:
+def test_the_data_classification_seed_mirrors_the_column_meta(lakehouse: CompanyLakehouse) -> None:
     """Masking follows the YAML `meta`; the seed documents it. Every `pii` column is in the seed, alike."""
     import csv
     import os

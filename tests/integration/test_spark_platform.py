@@ -12,7 +12,7 @@ from lakehouse.core.storage import LakehouseRoot
 from lakehouse.platform.jars import JarSet
 from lakehouse.platform.process import pid_alive, port_open
 from lakehouse.platform.spark import SparkThriftServer, ThriftEndpoint
-from tests.support import free_port
+from tests.helpers.spark import free_port
 
 
 def java_processes_using(marker: str) -> list[int]:

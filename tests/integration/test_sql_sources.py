@@ -34,8 +34,8 @@ from loaders.core.delta import read_table
 from loaders.core.result import StreamResult
 from loaders.pipeline import load_source
 from loaders.sql.state import SqlState
-from tests.servers import MariaDbServer, PostgresServer
-from tests.support import PROJECT_DIR
+from tests.helpers.servers import MariaDbServer, PostgresServer
+from tests.helpers.spark import PROJECT_DIR
 
 LOADER_PASSWORD = "l0ader-s3cret"
 PG_DATABASE = "company_production"
@@ -46,26 +46,19 @@ MY_DATABASE = "legacy_systems"
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer()
-    try:
-        server.start()
-        server.create_database(PG_DATABASE, owner="loader", owner_password=LOADER_PASSWORD)
-        yield server
-    finally:
-        server.stop()
+def postgres(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
+    postgres_server.create_database(PG_DATABASE, owner="loader", owner_password=LOADER_PASSWORD)
+    yield postgres_server
+    postgres_server.drop_database(PG_DATABASE, owner="loader")
 
 
 @pytest.fixture(scope="module")
-def mariadb() -> Iterator[MariaDbServer]:
-    server = MariaDbServer()
-    try:
-        server.start()
-        server.sql(f"create user 'loader'@'127.0.0.1' identified by '{LOADER_PASSWORD}'")
-        server.sql("grant all on *.* to 'loader'@'127.0.0.1'")
-        yield server
-    finally:
-        server.stop()
+def mariadb(mariadb_server: MariaDbServer) -> Iterator[MariaDbServer]:
+    mariadb_server.sql(f"create user 'loader'@'127.0.0.1' identified by '{LOADER_PASSWORD}'")
+    mariadb_server.sql("grant all on *.* to 'loader'@'127.0.0.1'")
+    yield mariadb_server
+    # The tests' databases have fresh names; only the user could clash with another module's.
+    mariadb_server.sql("drop user if exists 'loader'@'127.0.0.1'")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from tests.support import PROJECT_DIR, SparkServer
+from tests.helpers.spark import PROJECT_DIR, SparkServer
 
 
 def test_models_pass_sqlfluff(spark_local: SparkServer) -> None:

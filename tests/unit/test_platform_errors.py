@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from lakehouse.cli import app
 from lakehouse.core.errors import ConfigError
 from lakehouse.core.storage import LakehouseRoot
-from tests.support import free_port
+from tests.helpers.spark import free_port
 
 runner = CliRunner()
 
@@ -47,25 +47,3 @@ def test_s3_root_forms() -> None:
     assert root.uri == "s3://my-bucket/lake"
     assert root.spark_uri == "s3a://my-bucket/lake"
     assert root.bronze_uri("shop", "orders") == "s3://my-bucket/lake/bronze/shop/orders"
-
-
-@pytest.mark.s3
-def test_missing_bucket_is_a_clear_error(s3_env) -> None:
-    with pytest.raises(ConfigError, match="the bucket 'no-such-bucket' does not exist") as error:
-        LakehouseRoot.parse("s3://no-such-bucket").check()
-    assert "create it" in error.value.fix
-
-
-@pytest.mark.s3
-def test_missing_bucket_through_the_cli(s3_env) -> None:
-    result = runner.invoke(app, ["load", "shop"], env={"LAKEHOUSE_ROOT": "s3://no-such-bucket"})
-    assert result.exit_code == 2
-    assert "does not exist" in result.output
-
-
-@pytest.mark.s3
-def test_wrong_s3_credentials_are_a_clear_error(s3_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
-    with pytest.raises(ConfigError, match="denied") as error:
-        LakehouseRoot.parse(f"s3://{s3_env.bucket}").check()
-    assert "AWS_ACCESS_KEY_ID" in error.value.fix

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from lakehouse.cli import app
 from lakehouse.project_rules import RULES, check_manifest, load_manifest
-from tests.support import PROJECT_DIR
+from tests.helpers.spark import PROJECT_DIR
 
 BROKEN = PROJECT_DIR / "tests" / "dbt_fixtures" / "broken_project"
 REAL = PROJECT_DIR / "dbt"

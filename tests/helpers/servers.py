@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support import free_port
+from tests.helpers.spark import free_port
 
 START_TIMEOUT_S = 60.0
 
@@ -200,6 +200,11 @@ class PostgresServer:
         self.psql(f"create database {name} owner {owner}")
         self.psql(f"grant pg_read_all_stats to {owner}")
 
+    def drop_database(self, name: str, *, owner: str) -> None:
+        """Undo `create_database`, so that the next module sharing this server starts clean."""
+        self.psql(f"drop database if exists {name} with (force)")
+        self.psql(f"drop role if exists {owner}")
+
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()  # SIGTERM: PostgreSQL's smart shutdown
@@ -272,6 +277,11 @@ class MariaDbServer:
         self.sql(f"create database {name} character set utf8mb4")
         self.sql(f"create user '{owner}'@'127.0.0.1' identified by '{owner_password}'")
         self.sql(f"grant all on {name}.* to '{owner}'@'127.0.0.1'")
+
+    def drop_database(self, name: str, *, owner: str) -> None:
+        """Undo `create_database` (or a user and database a test made), for the next module."""
+        self.sql(f"drop database if exists {name}")
+        self.sql(f"drop user if exists '{owner}'@'127.0.0.1'")
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

@@ -10,7 +10,7 @@ from lakehouse.platform.jars import JarSet
 from lakehouse.platform.process import free_ports
 from lakehouse.platform.spark import SparkThriftServer, ThriftEndpoint
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:

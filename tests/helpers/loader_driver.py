@@ -1,6 +1,6 @@
 """Run one source load in its own process, for the crash and concurrency tests.
 
-    python tests/loader_driver.py --root <root> --source-file <src.yml> [--stream S] [--full-refresh]
+    python tests/helpers/loader_driver.py --root <root> --source-file <src.yml> [--stream S] [--full-refresh]
 
 Prints `batch <n>` after every committed batch (the tests time their SIGKILLs on these lines) and
 `done` at the end. S3 settings come from the standard AWS variables, as everywhere.

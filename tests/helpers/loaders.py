@@ -1,6 +1,6 @@
 """Helpers for the loader tests: roots on a local folder or the real S3 server, source files, bronze reads.
 
-Imported by the `test_loader_*` modules and by `loader_driver.py` (pytest puts `tests/` on the path
+Imported by the `test_loader_*` modules and by `loader_driver.py` (pytest puts the project folder on the path
 because `tests/conftest.py` lives there).
 """
 
@@ -23,7 +23,7 @@ from loaders.core.delta import open_table, read_table
 from loaders.core.ledger import Ledger
 from loaders.core.quarantine import Quarantine
 
-TESTS_DIR = Path(__file__).resolve().parent
+HELPERS_DIR = Path(__file__).resolve().parent
 ROOT_KINDS = ["local", "s3"]
 
 

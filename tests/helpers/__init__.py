@@ -1,0 +1,1 @@
+"""Support code for the test suites (fixtures live in the conftest.py files)."""
