@@ -26,7 +26,7 @@ import pytest
 from lakehouse.core.storage import LakehouseRoot
 from lakehouse.platform.s3 import SeaweedS3
 from tests.helpers.company_lakehouse import CompanyLakehouse, build_company_lakehouse
-from tests.helpers.loaders import ROOT_KINDS, lakehouse_root
+from tests.helpers.loader_io import ROOT_KINDS, lakehouse_root
 from tests.helpers.servers import MariaDbServer, PostgresServer
 from tests.helpers.spark import SparkServer, free_port, start_spark
 

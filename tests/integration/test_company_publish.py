@@ -16,10 +16,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from rich.console import Console
 from typer.testing import CliRunner
 
-import lakehouse.cli
+import lakehouse.cli.errors
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import read_table
 from loaders.core.ledger import Ledger
@@ -56,7 +55,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LAKEHOUSE_SOURCES", str(tmp_path / "home" / "sources" / "local"))
     for variable in ("LAKEHOUSE_POSTGRES_PASSWORD", "LAKEHOUSE_MYSQL_PASSWORD"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr(lakehouse.cli, "console", Console(width=250))
+    monkeypatch.setattr(lakehouse.cli.errors.console, "width", 250)
     return tmp_path / "home"
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 from typer.testing import CliRunner
 
-import lakehouse.cli
+import lakehouse.cli.errors
 from lakehouse.core.storage import LakehouseRoot
-from tests.helpers.loaders import bronze_exists, bronze_rows, ledger_rows, write_csv, write_jsonl, write_source
+from tests.helpers.loader_io import bronze_exists, bronze_rows, ledger_rows, write_csv, write_jsonl, write_source
 
 
 @pytest.fixture
@@ -18,7 +17,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "root").mkdir()
     monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path / "root"))
     monkeypatch.setenv("LAKEHOUSE_SOURCES", str(tmp_path))
-    monkeypatch.setattr(lakehouse.cli, "console", Console(width=250))
+    monkeypatch.setattr(lakehouse.cli.errors.console, "width", 250)
     write_csv(tmp_path / "data" / "orders" / "1.csv", ["order_id", "amount"], [(i, i * 2) for i in range(300)])
     records: list[dict | str] = [{"event_id": i, "kind": "view"} for i in range(50)] + ["{oops"]
     write_jsonl(tmp_path / "data" / "events" / "1.jsonl", records)

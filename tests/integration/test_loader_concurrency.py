@@ -22,7 +22,7 @@ from loaders.core.protocol import Batch, Stream
 from loaders.core.result import StreamResult
 from loaders.pipeline import load_source, load_stream
 from loaders.registry import build_source
-from tests.helpers.loaders import (
+from tests.helpers.loader_io import (
     HELPERS_DIR,
     bronze_rows,
     ledger_rows,

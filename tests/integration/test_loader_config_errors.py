@@ -7,14 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 from typer.testing import CliRunner
 
-import lakehouse.cli
+import lakehouse.cli.errors
 from lakehouse.core.errors import ConfigError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
-from tests.helpers.loaders import bronze_exists, ledger_rows, source_config, write_csv, write_source
+from tests.helpers.loader_io import bronze_exists, ledger_rows, source_config, write_csv, write_source
 
 
 @pytest.fixture
@@ -22,7 +21,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "root").mkdir()
     monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path / "root"))
     monkeypatch.setenv("LAKEHOUSE_SOURCES", str(tmp_path))
-    monkeypatch.setattr(lakehouse.cli, "console", Console(width=250))
+    monkeypatch.setattr(lakehouse.cli.errors.console, "width", 250)
     write_csv(tmp_path / "data" / "orders" / "1.csv", ["order_id", "updated_at"], [(1, "2026-01-01")])
     return tmp_path
 

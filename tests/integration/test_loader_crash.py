@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse.core.storage import LakehouseRoot
-from tests.helpers.loaders import HELPERS_DIR, bronze_rows, lakehouse_root, quarantine_rows, write_csv, write_source
+from tests.helpers.loader_io import HELPERS_DIR, bronze_rows, lakehouse_root, quarantine_rows, write_csv, write_source
 
 DRIVER = HELPERS_DIR / "loader_driver.py"
 FILES = 6

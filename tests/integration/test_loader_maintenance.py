@@ -9,7 +9,7 @@ from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import open_table
 from loaders.core.maintenance import MaintenanceTarget, maintain, targets
 from loaders.pipeline import load_source
-from tests.helpers.loaders import bronze_rows, source_config, write_csv, write_source
+from tests.helpers.loader_io import bronze_rows, source_config, write_csv, write_source
 
 
 def test_compact_then_vacuum_keeps_data_and_state(root: LakehouseRoot, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from loaders.core.result import StreamResult
 from loaders.core.retry import RetryPolicy, TransientSourceError
 from loaders.pipeline import load_source, load_stream
 from loaders.registry import build_source
-from tests.helpers.loaders import (
+from tests.helpers.loader_io import (
     bronze_rows,
     ledger_rows,
     source_config,

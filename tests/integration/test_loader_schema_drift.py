@@ -16,7 +16,7 @@ import pytest
 
 from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
-from tests.helpers.loaders import (
+from tests.helpers.loader_io import (
     bronze_rows,
     ledger_rows,
     quarantine_rows,

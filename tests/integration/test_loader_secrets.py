@@ -19,10 +19,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import structlog
-from rich.console import Console
 from typer.testing import CliRunner
 
-import lakehouse.cli
+import lakehouse.cli.errors
 import loaders.registry
 from lakehouse.core.errors import SourceError
 from lakehouse.core.storage import LakehouseRoot
@@ -30,7 +29,7 @@ from loaders.core.config import SourceConfig, StreamConfig
 from loaders.core.protocol import Batch
 from loaders.core.retry import RetryPolicy, TransientSourceError
 from loaders.pipeline import load_source
-from tests.helpers.loaders import ledger_rows, quarantine_rows, source_config, write_source
+from tests.helpers.loader_io import ledger_rows, quarantine_rows, source_config, write_source
 
 SECRET = "pw-" + secrets.token_hex(8)
 SECRET_ENV = "LH_TEST_CRM_PASSWORD"
@@ -140,7 +139,7 @@ def test_the_secret_never_leaks_from_a_failing_load(
 def test_the_secret_never_leaks_through_the_cli(
     crm: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(lakehouse.cli, "console", Console(width=200))
+    monkeypatch.setattr(lakehouse.cli.errors.console, "width", 200)
     crm_source(crm / "sources", "driver")
     crm_source(crm / "sources", "check", name="crm_auth")
     runner = CliRunner()

@@ -12,7 +12,7 @@ import loaders.files
 from loaders.core.config import StreamConfig
 from loaders.core.quarantine import rejects_of
 from loaders.files import FileCursor, FileStream
-from tests.helpers.loaders import write_csv, write_jsonl
+from tests.helpers.loader_io import write_csv, write_jsonl
 
 
 def stream(folder: Path, fmt: str, batch_rows: int = 10) -> FileStream:
