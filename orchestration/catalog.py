@@ -19,7 +19,7 @@ from orchestration.platform.spark import ThriftEndpoint
 
 # database -> folder under the root
 LAYER_DATABASES: dict[str, str] = {
-    "bronze": "bronze/_models",
+    "staging": "staging",
     "silver": "silver",
     "snapshots": "silver/_snapshots",
     "reference": "silver/_reference",

@@ -38,7 +38,7 @@ EXCLUDED = [
     "test_name:volume_anomalies",
     "test_name:column_anomalies",
     "test_name:freshness_anomalies",
-    "path:models/bronze,resource_type:test",
+    "path:models/staging,resource_type:test",
     "path:models/observability",
     # seed tests are the reference data's own; snapshot tests run after the increment (below)
     "path:seeds,resource_type:test",

@@ -8,14 +8,14 @@
 
 with mixpanel_events as (
 
-    select * from {{ ref('brz_mixpanel__events') }}
+    select * from {{ ref('stg_mixpanel__events') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 amplitude_events as (
 
-    select * from {{ ref('brz_amplitude__events') }}
+    select * from {{ ref('stg_amplitude__events') }}
     {{ loaded_since_last_build() }}
 
 ),

@@ -4,7 +4,7 @@
 
 with sessions as (
 
-    select * from {{ ref('brz_mongodb__user_sessions') }}
+    select * from {{ ref('stg_mongodb__user_sessions') }}
     {{ loaded_since_last_build() }}
 
 ),

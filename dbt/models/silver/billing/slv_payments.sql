@@ -4,7 +4,7 @@
 
 with charges as (
 
-    select * from {{ ref('brz_stripe__charges') }}
+    select * from {{ ref('stg_stripe__charges') }}
     {{ loaded_since_last_build() }}
 
 ),

@@ -8,13 +8,13 @@
 
 with stripe_subscriptions as (
 
-    select * from {{ ref('brz_stripe__subscriptions') }}
+    select * from {{ ref('stg_stripe__subscriptions') }}
 
 ),
 
 app_subscriptions as (
 
-    select * from {{ ref('brz_postgres__subscriptions') }}
+    select * from {{ ref('stg_postgres__subscriptions') }}
 
 ),
 

@@ -8,14 +8,14 @@
 
 with quickbooks_lines as (
 
-    select * from {{ ref('brz_snowflake__financial_transactions') }}
+    select * from {{ ref('stg_snowflake__financial_transactions') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 sap_items as (
 
-    select * from {{ ref('brz_sap__financial_documents') }}
+    select * from {{ ref('stg_sap__financial_documents') }}
     {{ loaded_since_last_build() }}
 
 ),

@@ -8,13 +8,13 @@
 
 with hr_employees as (
 
-    select * from {{ ref('brz_oracle__employee_data') }}
+    select * from {{ ref('stg_oracle__employee_data') }}
 
 ),
 
 workers as (
 
-    select * from {{ ref('brz_workday__employees') }}
+    select * from {{ ref('stg_workday__employees') }}
 
 ),
 

@@ -4,7 +4,7 @@
 
 with organizations as (
 
-    select * from {{ ref('brz_workday__organizations') }}
+    select * from {{ ref('stg_workday__organizations') }}
     {{ loaded_since_last_build() }}
 
 ),

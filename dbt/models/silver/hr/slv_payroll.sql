@@ -4,7 +4,7 @@
 
 with payroll as (
 
-    select * from {{ ref('brz_oracle__payroll_records') }}
+    select * from {{ ref('stg_oracle__payroll_records') }}
     {{ loaded_since_last_build() }}
 
 ),

@@ -4,7 +4,7 @@
 
 with positions as (
 
-    select * from {{ ref('brz_workday__positions') }}
+    select * from {{ ref('stg_workday__positions') }}
     {{ loaded_since_last_build() }}
 
 ),

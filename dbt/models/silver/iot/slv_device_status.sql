@@ -4,7 +4,7 @@
 
 with shadow_updates as (
 
-    select * from {{ ref('brz_iot_core__device_status') }}
+    select * from {{ ref('stg_iot_core__device_status') }}
     {{ loaded_since_last_build() }}
 
 ),

@@ -4,7 +4,7 @@
 
 with readings as (
 
-    select * from {{ ref('brz_iot_core__sensor_data') }}
+    select * from {{ ref('stg_iot_core__sensor_data') }}
     {{ loaded_since_last_build() }}
 
 ),

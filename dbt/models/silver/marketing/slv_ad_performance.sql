@@ -7,14 +7,14 @@
 
 with google_ad_groups as (
 
-    select * from {{ ref('brz_google_ads__ad_groups') }}
+    select * from {{ ref('stg_google_ads__ad_groups') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 facebook_ads as (
 
-    select * from {{ ref('brz_facebook_ads__ads') }}
+    select * from {{ ref('stg_facebook_ads__ads') }}
     {{ loaded_since_last_build() }}
 
 ),

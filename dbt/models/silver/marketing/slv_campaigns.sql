@@ -8,13 +8,13 @@
 
 with google_campaign_days as (
 
-    select * from {{ ref('brz_google_ads__campaigns') }}
+    select * from {{ ref('stg_google_ads__campaigns') }}
 
 ),
 
 facebook_campaigns as (
 
-    select * from {{ ref('brz_facebook_ads__campaigns') }}
+    select * from {{ ref('stg_facebook_ads__campaigns') }}
     {{ loaded_since_last_build() }}
 
 ),

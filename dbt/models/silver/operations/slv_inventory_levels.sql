@@ -4,7 +4,7 @@
 
 with inventory as (
 
-    select * from {{ ref('brz_postgres__product_inventory') }}
+    select * from {{ ref('stg_postgres__product_inventory') }}
     {{ loaded_since_last_build() }}
 
 ),

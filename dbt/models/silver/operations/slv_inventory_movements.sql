@@ -4,7 +4,7 @@
 
 with movements as (
 
-    select * from {{ ref('brz_sqlserver__inventory_movements') }}
+    select * from {{ ref('stg_sqlserver__inventory_movements') }}
     {{ loaded_since_last_build() }}
 
 ),

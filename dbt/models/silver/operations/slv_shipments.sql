@@ -4,7 +4,7 @@
 
 with shipments as (
 
-    select * from {{ ref('brz_s3__landing') }}
+    select * from {{ ref('stg_s3__landing') }}
     {{ loaded_since_last_build() }}
 
 ),

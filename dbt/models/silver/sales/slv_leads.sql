@@ -4,7 +4,7 @@
 
 with leads as (
 
-    select * from {{ ref('brz_salesforce__leads') }}
+    select * from {{ ref('stg_salesforce__leads') }}
     {{ loaded_since_last_build() }}
 
 ),

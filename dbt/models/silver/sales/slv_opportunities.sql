@@ -7,13 +7,13 @@
 
 with opportunities as (
 
-    select * from {{ ref('brz_salesforce__opportunities') }}
+    select * from {{ ref('stg_salesforce__opportunities') }}
 
 ),
 
 deals as (
 
-    select * from {{ ref('brz_hubspot__deals') }}
+    select * from {{ ref('stg_hubspot__deals') }}
 
 ),
 

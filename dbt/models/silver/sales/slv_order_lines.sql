@@ -4,7 +4,7 @@
 
 with shopify_orders as (
 
-    select * from {{ ref('brz_shopify__orders') }}
+    select * from {{ ref('stg_shopify__orders') }}
     {{ loaded_since_last_build() }}
 
 ),

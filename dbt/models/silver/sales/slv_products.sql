@@ -7,7 +7,7 @@
 
 with catalogue as (
 
-    select * from {{ ref('brz_snowflake__product_catalog') }}
+    select * from {{ ref('stg_snowflake__product_catalog') }}
     {{ loaded_since_last_build() }}
 
 ),
