@@ -13,9 +13,9 @@ with employees as (
 
 ),
 
-organisations as (
+organizations as (
 
-    select * from {{ ref('slv_organisations') }}
+    select * from {{ ref('slv_organizations') }}
 
 ),
 
@@ -54,50 +54,50 @@ months as (
 
 ),
 
-organisation_months as (
+organization_months as (
 
     select
-        organisations.organization_id,
-        organisations.organization_code,
-        organisations.organization_name,
+        organizations.organization_id,
+        organizations.organization_code,
+        organizations.organization_name,
         months.month_start_date,
         months.snapshot_date
-    from organisations
+    from organizations
     cross join months
-    where not organisations.is_deleted
+    where not organizations.is_deleted
 
 ),
 
 employee_months as (
 
     select
-        organisation_months.organization_id,
-        organisation_months.month_start_date,
+        organization_months.organization_id,
+        organization_months.month_start_date,
         count_if(
-            live_employees.hire_date <= organisation_months.snapshot_date
+            live_employees.hire_date <= organization_months.snapshot_date
             and (
                 live_employees.termination_date is null
-                or live_employees.termination_date > organisation_months.snapshot_date
+                or live_employees.termination_date > organization_months.snapshot_date
             )
         ) as headcount,
         count_if(
-            live_employees.hire_date < organisation_months.month_start_date
+            live_employees.hire_date < organization_months.month_start_date
             and (
                 live_employees.termination_date is null
-                or live_employees.termination_date >= organisation_months.month_start_date
+                or live_employees.termination_date >= organization_months.month_start_date
             )
         ) as opening_headcount,
         count_if(
-            live_employees.hire_date between organisation_months.month_start_date and organisation_months.snapshot_date
+            live_employees.hire_date between organization_months.month_start_date and organization_months.snapshot_date
         ) as hires,
         count_if(
-            live_employees.termination_date between organisation_months.month_start_date
-            and organisation_months.snapshot_date
+            live_employees.termination_date between organization_months.month_start_date
+            and organization_months.snapshot_date
         ) as terminations
-    from organisation_months
+    from organization_months
     inner join live_employees
-        on organisation_months.organization_id = live_employees.organization_id
-    group by organisation_months.organization_id, organisation_months.month_start_date
+        on organization_months.organization_id = live_employees.organization_id
+    group by organization_months.organization_id, organization_months.month_start_date
 
 ),
 
@@ -105,11 +105,11 @@ final as (
 
     select
         -- keys
-        cast(organisation_months.month_start_date as date) as month_start_date,
-        cast(organisation_months.organization_id as string) as organization_id,
+        cast(organization_months.month_start_date as date) as month_start_date,
+        cast(organization_months.organization_id as string) as organization_id,
         -- attributes
-        cast(organisation_months.organization_code as string) as organization_code,
-        cast(organisation_months.organization_name as string) as organization_name,
+        cast(organization_months.organization_code as string) as organization_code,
+        cast(organization_months.organization_name as string) as organization_name,
         -- counts
         cast(coalesce(employee_months.opening_headcount, 0) as bigint) as opening_headcount,
         cast(coalesce(employee_months.hires, 0) as bigint) as hires,
@@ -120,12 +120,12 @@ final as (
             '(coalesce(employee_months.opening_headcount, 0) + coalesce(employee_months.headcount, 0)) / 2'
         ) }} as attrition_rate,
         -- dates
-        cast(organisation_months.snapshot_date as date) as snapshot_date
-    from organisation_months
+        cast(organization_months.snapshot_date as date) as snapshot_date
+    from organization_months
     left join employee_months
         on
-            organisation_months.organization_id = employee_months.organization_id
-            and organisation_months.month_start_date = employee_months.month_start_date
+            organization_months.organization_id = employee_months.organization_id
+            and organization_months.month_start_date = employee_months.month_start_date
 
 )
 

@@ -16,9 +16,9 @@ employees as (
 
 ),
 
-organisations as (
+organizations as (
 
-    select * from {{ ref('slv_organisations') }}
+    select * from {{ ref('slv_organizations') }}
 
 ),
 
@@ -56,8 +56,8 @@ final as (
         cast(monthly.pay_month as date) as pay_month,
         cast(monthly.organization_id as string) as organization_id,
         -- attributes
-        cast(organisations.organization_code as string) as organization_code,
-        cast(organisations.organization_name as string) as organization_name,
+        cast(organizations.organization_code as string) as organization_code,
+        cast(organizations.organization_name as string) as organization_name,
         cast(monthly.employees_paid as bigint) as employees_paid,
         -- amounts, in USD
         cast(monthly.gross_pay_usd as decimal(18, 2)) as gross_pay_usd,
@@ -66,8 +66,8 @@ final as (
         cast(monthly.net_pay_usd as decimal(18, 2)) as net_pay_usd,
         cast(round(monthly.gross_pay_usd / monthly.employees_paid, 2) as decimal(18, 2)) as average_gross_pay_usd
     from monthly
-    left join organisations
-        on monthly.organization_id = organisations.organization_id
+    left join organizations
+        on monthly.organization_id = organizations.organization_id
 
 )
 
