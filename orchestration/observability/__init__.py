@@ -1,1 +1,1 @@
-"""Observability of the platform: the report, the alerts and the project rules (see dbt/macros/observability)."""
+"""Observability of the platform: the report, the alerts and the project rules (dbt package lakehouse_observability)."""

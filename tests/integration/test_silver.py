@@ -39,7 +39,7 @@ EXCLUDED = [
     "test_name:column_anomalies",
     "test_name:freshness_anomalies",
     "path:models/staging,resource_type:test",
-    "path:models/observability",
+    "package:lakehouse_observability",
     # seed tests are the reference data's own; snapshot tests run after the increment (below)
     "path:seeds,resource_type:test",
     "path:snapshots,resource_type:test",

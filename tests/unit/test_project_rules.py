@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from orchestration.cli import app
 from orchestration.observability.rules import RULES, check_manifest, load_manifest
+from orchestration.transform import install_packages
 from tests.support import PROJECT_DIR
 
 BROKEN = PROJECT_DIR / "tests" / "dbt_fixtures" / "broken_project"
@@ -18,6 +19,8 @@ REAL = PROJECT_DIR / "dbt"
 
 def parse(project: Path, target: Path) -> Path:
     """`dbt parse` needs no server: it reads the project and writes target/manifest.json."""
+    if (project / "packages.yml").exists():
+        install_packages(project)
     result = dbtRunner().invoke(
         [
             "parse",

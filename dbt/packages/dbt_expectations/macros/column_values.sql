@@ -8,21 +8,21 @@
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_failing_rows(model, _dq_between(column_name, min_value, max_value, strictly), row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_between(column_name, min_value, max_value, strictly), row_condition) }}
 {% endtest %}
 
 
 {#- As in dbt-expectations, a null value is not in the set, so it fails. -#}
 {% test expect_column_values_to_be_in_set(model, column_name, value_set, quote_values=true, row_condition=none) %}
 with set_values as (
-    {{ _dq_literal_rows(value_set, "value_field", quote_values) }}
+    {{ dbt_utils._dq_literal_rows(value_set, "value_field", quote_values) }}
 ),
 
 model_rows as (
 
     select *
     from {{ model }}
-    {{ _dq_where([row_condition]) }}
+    {{ dbt_utils._dq_where([row_condition]) }}
 
 )
 
@@ -35,14 +35,14 @@ left anti join set_values
 
 {% test expect_column_values_to_not_be_in_set(model, column_name, value_set, quote_values=true, row_condition=none) %}
 with set_values as (
-    {{ _dq_literal_rows(value_set, "value_field", quote_values) }}
+    {{ dbt_utils._dq_literal_rows(value_set, "value_field", quote_values) }}
 ),
 
 model_rows as (
 
     select *
     from {{ model }}
-    {{ _dq_where([row_condition]) }}
+    {{ dbt_utils._dq_where([row_condition]) }}
 
 )
 
@@ -54,18 +54,18 @@ left semi join set_values
 
 
 {% test expect_column_values_to_not_be_null(model, column_name, row_condition=none) %}
-{{ _dq_failing_rows(model, column_name ~ " is not null", row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, column_name ~ " is not null", row_condition) }}
 {% endtest %}
 
 
 {% test expect_column_values_to_be_null(model, column_name, row_condition=none) %}
-{{ _dq_failing_rows(model, column_name ~ " is null", row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, column_name ~ " is null", row_condition) }}
 {% endtest %}
 
 
 {#- Nulls are ignored, as in dbt-expectations; fails with one row per duplicated value. -#}
 {% test expect_column_values_to_be_unique(model, column_name, row_condition=none) %}
-{{ _dq_duplicates(model, [column_name], row_condition, "all_values_are_missing") }}
+{{ dbt_utils._dq_duplicates(model, [column_name], row_condition, "all_values_are_missing") }}
 {% endtest %}
 
 
@@ -75,17 +75,17 @@ left semi join set_values
 -#}
 {% macro _dq_monotonic(model, column_name, operator, sort_column=none, row_condition=none, group_by=none) %}
 {%- set sort_column = sort_column or column_name -%}
-{%- set group_by = _dq_as_list(group_by) %}
+{%- set group_by = dbt_utils._dq_as_list(group_by) %}
 with all_values as (
 
     select
         {%- for column in group_by %}
-        {{ _dq_group_select(column, loop.index) }},
+        {{ dbt_utils._dq_group_select(column, loop.index) }},
         {%- endfor %}
         {{ sort_column }} as sort_column,
         {{ column_name }} as value_field
     from {{ model }}
-    {{ _dq_where([row_condition]) }}
+    {{ dbt_utils._dq_where([row_condition]) }}
 
 ),
 
@@ -96,7 +96,7 @@ add_lag_values as (
         lag(value_field) over (
             {%- if group_by %}
             partition by
-            {%- for column in group_by %} {{ _dq_group_alias(column, loop.index) }}{{ "," if not loop.last }}
+            {%- for column in group_by %} {{ dbt_utils._dq_group_alias(column, loop.index) }}{{ "," if not loop.last }}
             {%- endfor %}
             {%- endif %}
             order by sort_column

@@ -1,5 +1,5 @@
 {#-
-    Private helpers shared by the generic tests in expectations/ and utils/: each renders one
+    Private helpers shared by the generic tests of this package and of dbt_expectations: each renders one
     fragment of Spark SQL, so every test reads as "which rows fail" and nothing is written twice.
 -#}
 

@@ -10,17 +10,17 @@ with max_recency as (
 
     select max({{ as_timestamp }}) as max_timestamp
     from {{ model }}
-    {{ _dq_where([as_timestamp ~ " <= " ~ dbt.current_timestamp(), row_condition]) }}
+    {{ dbt_utils._dq_where([as_timestamp ~ " <= " ~ dbt.current_timestamp(), row_condition]) }}
 
 )
 
 select
     max_timestamp,
-    {{ _dq_recency_threshold(datepart, interval) }} as threshold_timestamp
+    {{ dbt_utils._dq_recency_threshold(datepart, interval) }} as threshold_timestamp
 from max_recency
 -- with no rows at all (e.g. all filtered out) the table has no recent data either
 where coalesce(max_timestamp, cast('1970-01-01' as {{ dbt.type_timestamp() }}))
-    < {{ _dq_recency_threshold(datepart, interval) }}
+    < {{ dbt_utils._dq_recency_threshold(datepart, interval) }}
 {% endtest %}
 
 
@@ -33,26 +33,26 @@ where coalesce(max_timestamp, cast('1970-01-01' as {{ dbt.type_timestamp() }}))
     interval,
     row_condition=none
 ) %}
-{%- set group_by = _dq_as_list(group_by) -%}
+{%- set group_by = dbt_utils._dq_as_list(group_by) -%}
 {%- set as_timestamp = "cast(" ~ timestamp_column ~ " as " ~ dbt.type_timestamp() ~ ")" %}
 with latest_grouped_timestamps as (
 
     select
         {%- for column in group_by %}
-        {{ _dq_group_select(column, loop.index) }},
+        {{ dbt_utils._dq_group_select(column, loop.index) }},
         {%- endfor %}
         max({{ as_timestamp }}) as latest_timestamp_column
     from {{ model }}
-    {{ _dq_where([as_timestamp ~ " <= " ~ dbt.current_timestamp(), row_condition]) }}
+    {{ dbt_utils._dq_where([as_timestamp ~ " <= " ~ dbt.current_timestamp(), row_condition]) }}
     group by {{ group_by | join(", ") }}
 
 )
 
 select
     *,
-    {{ _dq_recency_threshold(datepart, interval) }} as threshold_timestamp
+    {{ dbt_utils._dq_recency_threshold(datepart, interval) }} as threshold_timestamp
 from latest_grouped_timestamps
-where latest_timestamp_column < {{ _dq_recency_threshold(datepart, interval) }}
+where latest_timestamp_column < {{ dbt_utils._dq_recency_threshold(datepart, interval) }}
 {% endtest %}
 
 
@@ -81,7 +81,7 @@ where latest_timestamp_column < {{ _dq_recency_threshold(datepart, interval) }}
             cast(min(cast({{ date_col }} as date)) as {{ dbt.type_string() }}) as start_date,
             cast(max(cast({{ date_col }} as date)) as {{ dbt.type_string() }}) as end_date
         from {{ model }}
-        {{ _dq_where([row_condition]) }}
+        {{ dbt_utils._dq_where([row_condition]) }}
     {%- endset -%}
     {%- set bounds = run_query(bounds_sql).rows[0] -%}
     {%- if not start_date and bounds[0] is not none -%}
@@ -133,7 +133,7 @@ model_data as (
         {%- endif %}
         count(*) as row_cnt
     from {{ model }}
-    {{ _dq_where([date_col ~ " is not null", row_condition]) }}
+    {{ dbt_utils._dq_where([date_col ~ " is not null", row_condition]) }}
     group by 1
 
 ),
@@ -152,7 +152,7 @@ final as (
 
 select *
 from final
-{{ _dq_where(["row_cnt = 0", exclusion_condition]) }}
+{{ dbt_utils._dq_where(["row_cnt = 0", exclusion_condition]) }}
 {%- endif %}
 {%- endif -%}
 {% endtest %}

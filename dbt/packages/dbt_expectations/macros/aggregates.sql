@@ -13,12 +13,12 @@ with all_values as (
 
     select distinct {{ column_name }} as column_value
     from {{ model }}
-    {{ _dq_where([row_condition]) }}
+    {{ dbt_utils._dq_where([row_condition]) }}
 
 ),
 
 set_values as (
-    {{ _dq_literal_rows(value_set, "value_field", quote_values) }}
+    {{ dbt_utils._dq_literal_rows(value_set, "value_field", quote_values) }}
 ),
 
 unique_set_values as (
@@ -80,7 +80,7 @@ left anti join all_values
     group_by=none,
     row_condition=none
 ) %}
-{{ _dq_failing_groups(
+{{ dbt_utils._dq_failing_groups(
     model, "count(distinct " ~ column_name ~ ")", "expression_value = " ~ value, group_by, row_condition
 ) }}
 {% endtest %}
@@ -94,7 +94,7 @@ left anti join all_values
     group_by=none,
     row_condition=none
 ) %}
-{{ _dq_failing_groups(
+{{ dbt_utils._dq_failing_groups(
     model, "count(distinct " ~ column_name ~ ")", "expression_value > " ~ value, group_by, row_condition
 ) }}
 {% endtest %}
@@ -108,7 +108,7 @@ left anti join all_values
     group_by=none,
     row_condition=none
 ) %}
-{{ _dq_failing_groups(
+{{ dbt_utils._dq_failing_groups(
     model, "count(distinct " ~ column_name ~ ")", "expression_value < " ~ value, group_by, row_condition
 ) }}
 {% endtest %}
@@ -116,10 +116,10 @@ left anti join all_values
 
 {#- Aggregate `expression` between the bounds, per group: the shape of every *_to_be_between test below. -#}
 {% macro _dq_aggregate_between(model, expression, min_value, max_value, group_by, row_condition, strictly) %}
-{{ _dq_failing_groups(
+{{ dbt_utils._dq_failing_groups(
     model,
     expression,
-    _dq_between("expression_value", min_value, max_value, strictly),
+    dbt_utils._dq_between("expression_value", min_value, max_value, strictly),
     group_by,
     row_condition
 ) }}
@@ -153,7 +153,7 @@ left anti join all_values
 ) %}
 {{ _dq_aggregate_between(
     model,
-    _dq_ratio("count(distinct " ~ column_name ~ ")", "count(" ~ column_name ~ ")"),
+    dbt_utils._dq_ratio("count(distinct " ~ column_name ~ ")", "count(" ~ column_name ~ ")"),
     min_value,
     max_value,
     group_by,

@@ -9,7 +9,7 @@
     {%- set conditions = [] -%}
     {%- for regex in regex_list -%}
         {%- do conditions.append(
-            ("" if positive else "not ") ~ column_name ~ " rlike " ~ _dq_regex(regex, is_raw, flags)
+            ("" if positive else "not ") ~ column_name ~ " rlike " ~ dbt_utils._dq_regex(regex, is_raw, flags)
         ) -%}
     {%- endfor -%}
     {{ return(conditions) }}
@@ -30,7 +30,7 @@
 
 {% test expect_column_values_to_match_regex(model, column_name, regex, row_condition=none, is_raw=false, flags="") %}
 {%- set conditions = _dq_regex_conditions(column_name, [regex], true, is_raw, flags) -%}
-{{ _dq_failing_rows(model, conditions[0], row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, conditions[0], row_condition) }}
 {% endtest %}
 
 
@@ -43,7 +43,7 @@
     flags=""
 ) %}
 {%- set conditions = _dq_regex_conditions(column_name, [regex], false, is_raw, flags) -%}
-{{ _dq_failing_rows(model, conditions[0], row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, conditions[0], row_condition) }}
 {% endtest %}
 
 
@@ -58,7 +58,7 @@
     flags=""
 ) %}
 {%- set conditions = _dq_regex_conditions(column_name, regex_list, true, is_raw, flags) -%}
-{{ _dq_failing_rows(model, _dq_match_on(conditions, match_on), row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_match_on(conditions, match_on), row_condition) }}
 {% endtest %}
 
 
@@ -73,19 +73,19 @@
     flags=""
 ) %}
 {%- set conditions = _dq_regex_conditions(column_name, regex_list, false, is_raw, flags) -%}
-{{ _dq_failing_rows(model, _dq_match_on(conditions, match_on), row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_match_on(conditions, match_on), row_condition) }}
 {% endtest %}
 
 
 {% test expect_column_values_to_match_like_pattern(model, column_name, like_pattern, row_condition=none) %}
 {%- set conditions = _dq_like_conditions(column_name, [like_pattern], true) -%}
-{{ _dq_failing_rows(model, conditions[0], row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, conditions[0], row_condition) }}
 {% endtest %}
 
 
 {% test expect_column_values_to_not_match_like_pattern(model, column_name, like_pattern, row_condition=none) %}
 {%- set conditions = _dq_like_conditions(column_name, [like_pattern], false) -%}
-{{ _dq_failing_rows(model, conditions[0], row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, conditions[0], row_condition) }}
 {% endtest %}
 
 
@@ -97,7 +97,7 @@
     row_condition=none
 ) %}
 {%- set conditions = _dq_like_conditions(column_name, like_pattern_list, true) -%}
-{{ _dq_failing_rows(model, _dq_match_on(conditions, match_on), row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_match_on(conditions, match_on), row_condition) }}
 {% endtest %}
 
 
@@ -109,7 +109,7 @@
     row_condition=none
 ) %}
 {%- set conditions = _dq_like_conditions(column_name, like_pattern_list, false) -%}
-{{ _dq_failing_rows(model, _dq_match_on(conditions, match_on), row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_match_on(conditions, match_on), row_condition) }}
 {% endtest %}
 
 
@@ -121,10 +121,10 @@
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_failing_rows(model, _dq_between(dbt.length(column_name) | trim, min_value, max_value, strictly), row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_between(dbt.length(column_name) | trim, min_value, max_value, strictly), row_condition) }}
 {% endtest %}
 
 
 {% test expect_column_value_lengths_to_equal(model, column_name, value, row_condition=none) %}
-{{ _dq_failing_rows(model, (dbt.length(column_name) | trim) ~ " = " ~ value, row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, (dbt.length(column_name) | trim) ~ " = " ~ value, row_condition) }}
 {% endtest %}

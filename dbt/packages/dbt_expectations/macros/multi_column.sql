@@ -8,7 +8,7 @@
     ignore_row_if="all_values_are_missing",
     row_condition=none
 ) %}
-{{ _dq_duplicates(model, _dq_quote_columns(column_list, quote_columns), row_condition, ignore_row_if) }}
+{{ dbt_utils._dq_duplicates(model, dbt_utils._dq_quote_columns(column_list, quote_columns), row_condition, ignore_row_if) }}
 {% endtest %}
 
 
@@ -19,13 +19,13 @@
     or_equal=false,
     row_condition=none
 ) %}
-{{ _dq_failing_rows(model, column_A ~ (" >= " if or_equal else " > ") ~ column_B, row_condition) }}
+{{ dbt_utils._dq_failing_rows(model, column_A ~ (" >= " if or_equal else " > ") ~ column_B, row_condition) }}
 {% endtest %}
 
 
 {#- The sum over all rows (per `group_by` group) of the row-wise sum of `column_list` equals `sum_total`. -#}
 {% test expect_multicolumn_sum_to_equal(model, column_list, sum_total, group_by=none, row_condition=none) %}
-{{ _dq_failing_groups(
+{{ dbt_utils._dq_failing_groups(
     model,
     "sum(" ~ (column_list | join(" + ")) ~ ")",
     "expression_value = " ~ sum_total,

@@ -33,10 +33,10 @@
 ) %}
 {%- set sigma_threshold_upper = sigma_threshold_upper if sigma_threshold_upper is not none else sigma_threshold -%}
 {%- set sigma_threshold_lower = sigma_threshold_lower if sigma_threshold_lower is not none else -1 * sigma_threshold -%}
-{%- set group_by = _dq_as_list(group_by) -%}
+{%- set group_by = dbt_utils._dq_as_list(group_by) -%}
 {%- set aliases = [] -%}
 {%- for column in group_by -%}
-    {%- do aliases.append(_dq_group_alias(column, loop.index)) -%}
+    {%- do aliases.append(dbt_utils._dq_group_alias(column, loop.index)) -%}
 {%- endfor -%}
 {%- set partition_by = "partition by " ~ (aliases | join(", ")) if group_by else "" -%}
 {%- set current_period = dbt.date_trunc(period, dbt.current_timestamp()) | trim %}
@@ -45,7 +45,7 @@ with grouped_metric_values as (
     select
         {{ dbt.date_trunc(period, date_column_name) | trim }} as metric_period,
         {%- for column in group_by %}
-        {{ _dq_group_select(column, loop.index) }},
+        {{ dbt_utils._dq_group_select(column, loop.index) }},
         {%- endfor %}
         sum({{ column_name }}) as agg_metric_value
     from {{ model }}

@@ -8,14 +8,14 @@
 {% macro _dq_compare_column_names(model, column_list, transform="upper", mode="match") %}
 {%- if execute -%}
 {%- set expected = column_list | map("string") | map(transform) | list -%}
-{%- set actual = _dq_column_names(model, transform) -%}
+{%- set actual = dbt_utils._dq_column_names(model, transform) -%}
 {%- set ordered = mode == "ordered" %}
 with relation_columns as (
-    {{ _dq_literal_rows(actual, "relation_column", index_column=("relation_column_idx" if ordered else none)) }}
+    {{ dbt_utils._dq_literal_rows(actual, "relation_column", index_column=("relation_column_idx" if ordered else none)) }}
 ),
 
 input_columns as (
-    {{ _dq_literal_rows(expected, "input_column", index_column=("input_column_idx" if ordered else none)) }}
+    {{ dbt_utils._dq_literal_rows(expected, "input_column", index_column=("input_column_idx" if ordered else none)) }}
 )
 
 select *
@@ -63,7 +63,7 @@ where
 {% test expect_column_to_exist(model, column_name, column_index=none, transform="upper") %}
 {%- if execute -%}
 {%- set column_name = [column_name | string] | map(transform) | first -%}
-{%- set actual = _dq_column_names(model, transform) -%}
+{%- set actual = dbt_utils._dq_column_names(model, transform) -%}
 {%- set position = actual.index(column_name) + 1 if column_name in actual else 0 -%}
 {%- set index_matches = (not column_index) or position == column_index %}
 select
@@ -87,7 +87,7 @@ where not ({{ adapter.get_columns_in_relation(model) | length }} = {{ value }})
 {%- if execute %}
 {%- set column_count = adapter.get_columns_in_relation(model) | length %}
 select {{ column_count }} as column_count
-where not ({{ _dq_between(column_count, min_value, max_value, strictly) }})
+where not ({{ dbt_utils._dq_between(column_count, min_value, max_value, strictly) }})
 {%- endif -%}
 {% endtest %}
 

@@ -8,10 +8,10 @@
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_failing_groups(
+{{ dbt_utils._dq_failing_groups(
     model,
     "count(*)",
-    _dq_between("expression_value", min_value, max_value, strictly),
+    dbt_utils._dq_between("expression_value", min_value, max_value, strictly),
     group_by,
     row_condition
 ) }}
@@ -19,7 +19,7 @@
 
 
 {% test expect_table_row_count_to_equal(model, value, group_by=none, row_condition=none) %}
-{{ _dq_failing_groups(model, "count(*)", "expression_value = " ~ value, group_by, row_condition) }}
+{{ dbt_utils._dq_failing_groups(model, "count(*)", "expression_value = " ~ value, group_by, row_condition) }}
 {% endtest %}
 
 
@@ -33,7 +33,7 @@
     row_condition=none,
     compare_row_condition=none
 ) %}
-{{ _dq_compare_aggregates(
+{{ dbt_utils._dq_compare_aggregates(
     model,
     "count(*)",
     compare_model=compare_model,
@@ -55,7 +55,7 @@
     row_condition=none,
     compare_row_condition=none
 ) %}
-{{ _dq_compare_aggregates(
+{{ dbt_utils._dq_compare_aggregates(
     model,
     "count(*)",
     compare_model=compare_model,
@@ -80,7 +80,7 @@
     tolerance=0.0,
     tolerance_percent=none
 ) %}
-{{ _dq_compare_aggregates(
+{{ dbt_utils._dq_compare_aggregates(
     model,
     expression,
     compare_model=compare_model,
