@@ -51,12 +51,12 @@ left anti join all_values
 
 
 {% test expect_column_distinct_values_to_equal_set(model, column_name, value_set, quote_values=true, row_condition=none) %}
-{{ _dq_distinct_values_vs_set(model, column_name, value_set, quote_values, row_condition, "equal") }}
+{{ dbt_expectations._dq_distinct_values_vs_set(model, column_name, value_set, quote_values, row_condition, "equal") }}
 {% endtest %}
 
 
 {% test expect_column_distinct_values_to_be_in_set(model, column_name, value_set, quote_values=true, row_condition=none) %}
-{{ _dq_distinct_values_vs_set(model, column_name, value_set, quote_values, row_condition, "in_set") }}
+{{ dbt_expectations._dq_distinct_values_vs_set(model, column_name, value_set, quote_values, row_condition, "in_set") }}
 {% endtest %}
 
 
@@ -67,7 +67,7 @@ left anti join all_values
     quote_values=true,
     row_condition=none
 ) %}
-{{ _dq_distinct_values_vs_set(model, column_name, value_set, quote_values, row_condition, "contain") }}
+{{ dbt_expectations._dq_distinct_values_vs_set(model, column_name, value_set, quote_values, row_condition, "contain") }}
 {% endtest %}
 
 
@@ -135,7 +135,7 @@ left anti join all_values
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_aggregate_between(
+{{ dbt_expectations._dq_aggregate_between(
     model, "count(distinct " ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly
 ) }}
 {% endtest %}
@@ -151,7 +151,7 @@ left anti join all_values
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_aggregate_between(
+{{ dbt_expectations._dq_aggregate_between(
     model,
     dbt_utils._dq_ratio("count(distinct " ~ column_name ~ ")", "count(" ~ column_name ~ ")"),
     min_value,
@@ -172,7 +172,7 @@ left anti join all_values
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_aggregate_between(model, "min(" ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly) }}
+{{ dbt_expectations._dq_aggregate_between(model, "min(" ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly) }}
 {% endtest %}
 
 
@@ -185,7 +185,7 @@ left anti join all_values
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_aggregate_between(model, "max(" ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly) }}
+{{ dbt_expectations._dq_aggregate_between(model, "max(" ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly) }}
 {% endtest %}
 
 
@@ -198,7 +198,7 @@ left anti join all_values
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_aggregate_between(model, "avg(" ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly) }}
+{{ dbt_expectations._dq_aggregate_between(model, "avg(" ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly) }}
 {% endtest %}
 
 
@@ -212,7 +212,7 @@ left anti join all_values
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_aggregate_between(
+{{ dbt_expectations._dq_aggregate_between(
     model, "percentile(" ~ column_name ~ ", 0.5)", min_value, max_value, group_by, row_condition, strictly
 ) }}
 {% endtest %}
@@ -228,7 +228,7 @@ left anti join all_values
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_aggregate_between(
+{{ dbt_expectations._dq_aggregate_between(
     model, "percentile(" ~ column_name ~ ", " ~ quantile ~ ")", min_value, max_value, group_by, row_condition, strictly
 ) }}
 {% endtest %}
@@ -243,7 +243,7 @@ left anti join all_values
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_aggregate_between(model, "sum(" ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly) }}
+{{ dbt_expectations._dq_aggregate_between(model, "sum(" ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly) }}
 {% endtest %}
 
 
@@ -257,7 +257,7 @@ left anti join all_values
     row_condition=none,
     strictly=false
 ) %}
-{{ _dq_aggregate_between(
+{{ dbt_expectations._dq_aggregate_between(
     model, "stddev_samp(" ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly
 ) }}
 {% endtest %}

@@ -121,7 +121,7 @@ where
     row_condition=none,
     group_by=none
 ) %}
-{{ _dq_monotonic(model, column_name, ">" if strictly else ">=", sort_column, row_condition, group_by) }}
+{{ dbt_expectations._dq_monotonic(model, column_name, ">" if strictly else ">=", sort_column, row_condition, group_by) }}
 {% endtest %}
 
 
@@ -133,5 +133,5 @@ where
     row_condition=none,
     group_by=none
 ) %}
-{{ _dq_monotonic(model, column_name, "<" if strictly else "<=", sort_column, row_condition, group_by) }}
+{{ dbt_expectations._dq_monotonic(model, column_name, "<" if strictly else "<=", sort_column, row_condition, group_by) }}
 {% endtest %}

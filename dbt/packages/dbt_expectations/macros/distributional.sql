@@ -69,9 +69,9 @@ metric_values as (
 
     select
         *,
-        {{ _dq_metric_value("agg_metric_value", take_logs) }}
+        {{ dbt_expectations._dq_metric_value("agg_metric_value", take_logs) }}
         {%- if take_diffs %}
-        - {{ _dq_metric_value("prior_agg_metric_value", take_logs) }}
+        - {{ dbt_expectations._dq_metric_value("prior_agg_metric_value", take_logs) }}
         {%- endif %} as metric_test_value
     from grouped_metric_values_with_priors
 

@@ -40,22 +40,22 @@ where
 
 
 {% test expect_table_columns_to_match_set(model, column_list, transform="upper") %}
-{{ _dq_compare_column_names(model, column_list, transform, "match") }}
+{{ dbt_expectations._dq_compare_column_names(model, column_list, transform, "match") }}
 {% endtest %}
 
 
 {% test expect_table_columns_to_contain_set(model, column_list, transform="upper") %}
-{{ _dq_compare_column_names(model, column_list, transform, "contain") }}
+{{ dbt_expectations._dq_compare_column_names(model, column_list, transform, "contain") }}
 {% endtest %}
 
 
 {% test expect_table_columns_to_not_contain_set(model, column_list, transform="upper") %}
-{{ _dq_compare_column_names(model, column_list, transform, "not_contain") }}
+{{ dbt_expectations._dq_compare_column_names(model, column_list, transform, "not_contain") }}
 {% endtest %}
 
 
 {% test expect_table_columns_to_match_ordered_list(model, column_list, transform="upper") %}
-{{ _dq_compare_column_names(model, column_list, transform, "ordered") }}
+{{ dbt_expectations._dq_compare_column_names(model, column_list, transform, "ordered") }}
 {% endtest %}
 
 
@@ -113,10 +113,10 @@ where not ({{ ((found | length > 0) and found[0] in wanted) | string | lower }})
 
 
 {% test expect_column_values_to_be_in_type_list(model, column_name, column_type_list) %}
-{{ _dq_column_type_in(model, column_name, column_type_list) }}
+{{ dbt_expectations._dq_column_type_in(model, column_name, column_type_list) }}
 {% endtest %}
 
 
 {% test expect_column_values_to_be_of_type(model, column_name, column_type) %}
-{{ _dq_column_type_in(model, column_name, [column_type]) }}
+{{ dbt_expectations._dq_column_type_in(model, column_name, [column_type]) }}
 {% endtest %}

@@ -29,7 +29,7 @@
 
 
 {% test expect_column_values_to_match_regex(model, column_name, regex, row_condition=none, is_raw=false, flags="") %}
-{%- set conditions = _dq_regex_conditions(column_name, [regex], true, is_raw, flags) -%}
+{%- set conditions = dbt_expectations._dq_regex_conditions(column_name, [regex], true, is_raw, flags) -%}
 {{ dbt_utils._dq_failing_rows(model, conditions[0], row_condition) }}
 {% endtest %}
 
@@ -42,7 +42,7 @@
     is_raw=false,
     flags=""
 ) %}
-{%- set conditions = _dq_regex_conditions(column_name, [regex], false, is_raw, flags) -%}
+{%- set conditions = dbt_expectations._dq_regex_conditions(column_name, [regex], false, is_raw, flags) -%}
 {{ dbt_utils._dq_failing_rows(model, conditions[0], row_condition) }}
 {% endtest %}
 
@@ -57,7 +57,7 @@
     is_raw=false,
     flags=""
 ) %}
-{%- set conditions = _dq_regex_conditions(column_name, regex_list, true, is_raw, flags) -%}
+{%- set conditions = dbt_expectations._dq_regex_conditions(column_name, regex_list, true, is_raw, flags) -%}
 {{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_match_on(conditions, match_on), row_condition) }}
 {% endtest %}
 
@@ -72,19 +72,19 @@
     is_raw=false,
     flags=""
 ) %}
-{%- set conditions = _dq_regex_conditions(column_name, regex_list, false, is_raw, flags) -%}
+{%- set conditions = dbt_expectations._dq_regex_conditions(column_name, regex_list, false, is_raw, flags) -%}
 {{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_match_on(conditions, match_on), row_condition) }}
 {% endtest %}
 
 
 {% test expect_column_values_to_match_like_pattern(model, column_name, like_pattern, row_condition=none) %}
-{%- set conditions = _dq_like_conditions(column_name, [like_pattern], true) -%}
+{%- set conditions = dbt_expectations._dq_like_conditions(column_name, [like_pattern], true) -%}
 {{ dbt_utils._dq_failing_rows(model, conditions[0], row_condition) }}
 {% endtest %}
 
 
 {% test expect_column_values_to_not_match_like_pattern(model, column_name, like_pattern, row_condition=none) %}
-{%- set conditions = _dq_like_conditions(column_name, [like_pattern], false) -%}
+{%- set conditions = dbt_expectations._dq_like_conditions(column_name, [like_pattern], false) -%}
 {{ dbt_utils._dq_failing_rows(model, conditions[0], row_condition) }}
 {% endtest %}
 
@@ -96,7 +96,7 @@
     match_on="any",
     row_condition=none
 ) %}
-{%- set conditions = _dq_like_conditions(column_name, like_pattern_list, true) -%}
+{%- set conditions = dbt_expectations._dq_like_conditions(column_name, like_pattern_list, true) -%}
 {{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_match_on(conditions, match_on), row_condition) }}
 {% endtest %}
 
@@ -108,7 +108,7 @@
     match_on="any",
     row_condition=none
 ) %}
-{%- set conditions = _dq_like_conditions(column_name, like_pattern_list, false) -%}
+{%- set conditions = dbt_expectations._dq_like_conditions(column_name, like_pattern_list, false) -%}
 {{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_match_on(conditions, match_on), row_condition) }}
 {% endtest %}
 

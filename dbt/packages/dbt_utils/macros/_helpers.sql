@@ -45,7 +45,7 @@
 {% macro _dq_failing_rows(model, expression, row_condition=none) %}
 select *
 from {{ model }}
-{{ _dq_where([row_condition, "not (" ~ (expression | trim) ~ ")"]) }}
+{{ dbt_utils._dq_where([row_condition, "not (" ~ (expression | trim) ~ ")"]) }}
 {% endmacro %}
 
 
@@ -61,16 +61,16 @@ from {{ model }}
     row_condition=none,
     value_column="expression_value"
 ) %}
-{%- set group_by = _dq_as_list(group_by) %}
+{%- set group_by = dbt_utils._dq_as_list(group_by) %}
 with grouped as (
 
     select
         {%- for column in group_by %}
-        {{ _dq_group_select(column, loop.index) }},
+        {{ dbt_utils._dq_group_select(column, loop.index) }},
         {%- endfor %}
         {{ expression | trim }} as {{ value_column }}
     from {{ model }}
-    {{ _dq_where([row_condition]) }}
+    {{ dbt_utils._dq_where([row_condition]) }}
     {%- if group_by %}
     group by {{ group_by | join(", ") }}
     {%- endif %}
@@ -168,7 +168,7 @@ where not ({{ condition | trim }})
 
 {#- A group-by expression in a select list, aliased with `_dq_group_alias` unless it is a plain name. -#}
 {% macro _dq_group_select(expression, index) -%}
-    {%- set alias = _dq_group_alias(expression, index) -%}
+    {%- set alias = dbt_utils._dq_group_alias(expression, index) -%}
     {{ expression | trim }}{{ " as " ~ alias if alias != (expression | trim) }}
 {%- endmacro %}
 
@@ -194,8 +194,8 @@ where not ({{ condition | trim }})
 {%- set compare_model = compare_model or model -%}
 {%- set compare_expression = compare_expression or expression -%}
 {%- set compare_row_condition = compare_row_condition or row_condition -%}
-{%- set group_by = _dq_as_list(group_by) -%}
-{%- set compare_group_by = _dq_as_list(compare_group_by) or group_by -%}
+{%- set group_by = dbt_utils._dq_as_list(group_by) -%}
+{%- set compare_group_by = dbt_utils._dq_as_list(compare_group_by) or group_by -%}
 {%- if group_by | length != compare_group_by | length -%}
     {{ exceptions.raise_compiler_error("group_by and compare_group_by must have the same number of columns.") }}
 {%- endif %}
@@ -207,7 +207,7 @@ with model_values as (
         {%- endfor %}
         {{ expression }} as expression_value
     from {{ model }}
-    {{ _dq_where([row_condition]) }}
+    {{ dbt_utils._dq_where([row_condition]) }}
     {%- if group_by %}
     group by {{ group_by | join(", ") }}
     {%- endif %}
@@ -222,7 +222,7 @@ compare_values as (
         {%- endfor %}
         {{ compare_expression }} as expression_value
     from {{ compare_model }}
-    {{ _dq_where([compare_row_condition]) }}
+    {{ dbt_utils._dq_where([compare_row_condition]) }}
     {%- if compare_group_by %}
     group by {{ compare_group_by | join(", ") }}
     {%- endif %}
@@ -234,13 +234,13 @@ compared as (
     select
         {%- for column in group_by %}
         coalesce(model_values.group_{{ loop.index }}, compare_values.group_{{ loop.index }})
-            as {{ _dq_group_alias(column, loop.index) }},
+            as {{ dbt_utils._dq_group_alias(column, loop.index) }},
         {%- endfor %}
         model_values.expression_value,
         compare_values.expression_value as compare_expression_value,
         abs(coalesce(model_values.expression_value, 0) - coalesce(compare_values.expression_value, 0))
             as expression_difference,
-        {{ _dq_ratio(
+        {{ dbt_utils._dq_ratio(
             "abs(coalesce(model_values.expression_value, 0) - coalesce(compare_values.expression_value, 0))",
             "abs(model_values.expression_value)"
         ) }} as expression_difference_percent
@@ -292,7 +292,7 @@ select
     {%- endfor %}
     count(*) as {{ count_column }}
 from {{ model }}
-{{ _dq_where([row_condition, missing]) }}
+{{ dbt_utils._dq_where([row_condition, missing]) }}
 group by {{ columns | join(", ") }}
 having count(*) > 1
 {% endmacro %}

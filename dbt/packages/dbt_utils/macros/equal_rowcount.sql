@@ -4,5 +4,5 @@
     differences as dbt_utils's fail_calc does.
 -#}
 {% test equal_rowcount(model, compare_model, group_by_columns=[]) %}
-{{ _dq_compare_aggregates(model, "count(*)", compare_model=compare_model, group_by=group_by_columns) }}
+{{ dbt_utils._dq_compare_aggregates(model, "count(*)", compare_model=compare_model, group_by=group_by_columns) }}
 {% endtest %}

@@ -3,5 +3,5 @@
     test is on a column) is false. Restrict the rows with the `where` config.
 -#}
 {% test expression_is_true(model, expression, column_name=none) %}
-{{ _dq_failing_rows(model, (column_name ~ " " ~ expression) if column_name else expression) }}
+{{ dbt_utils._dq_failing_rows(model, (column_name ~ " " ~ expression) if column_name else expression) }}
 {% endtest %}

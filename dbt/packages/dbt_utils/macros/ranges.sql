@@ -2,7 +2,7 @@
 
 {#- Fails with the rows outside the range (bounds included unless `inclusive` is false); nulls pass. -#}
 {% test accepted_range(model, column_name, min_value=none, max_value=none, inclusive=true) %}
-{{ _dq_failing_rows(model, _dq_between(column_name, min_value, max_value, not inclusive)) }}
+{{ dbt_utils._dq_failing_rows(model, dbt_utils._dq_between(column_name, min_value, max_value, not inclusive)) }}
 {% endtest %}
 
 

@@ -7,7 +7,7 @@ with child_rows as (
 
     select *
     from {{ model }}
-    {{ _dq_where([column_name ~ " is not null", from_condition]) }}
+    {{ dbt_utils._dq_where([column_name ~ " is not null", from_condition]) }}
 
 ),
 
@@ -15,7 +15,7 @@ parent_keys as (
 
     select {{ field }} as parent_key
     from {{ to }}
-    {{ _dq_where([field ~ " is not null", to_condition]) }}
+    {{ dbt_utils._dq_where([field ~ " is not null", to_condition]) }}
 
 )
 

@@ -29,7 +29,7 @@
     {%- if model is not string and model.identifier is defined and model.identifier -%}
         {{ return(model) }}
     {%- endif -%}
-    {%- set node = observability_graph_node(observability_tested_node_id(observability_current_node())) -%}
+    {%- set node = lakehouse_observability.observability_graph_node(lakehouse_observability.observability_tested_node_id(lakehouse_observability.observability_current_node())) -%}
     {{ return(api.Relation.create(schema=node.get('schema'),
                                   identifier=node.get('alias') or node.get('identifier') or node.get('name'))) }}
 {% endmacro %}
@@ -39,7 +39,7 @@
 {% macro observability_ensure_exists(relation, table) %}
     {%- if adapter.get_relation(database=relation.database, schema=relation.schema,
                                 identifier=relation.identifier) is none -%}
-        {%- do observability_ensure_table(relation, table) -%}
+        {%- do lakehouse_observability.observability_ensure_table(relation, table) -%}
     {%- endif -%}
 {% endmacro %}
 
@@ -77,7 +77,7 @@
         {%- do settings.update({key: value}) -%}
     {%- endfor -%}
     {%- for name in ['training_period', 'detection_period', 'time_bucket'] -%}
-        {%- do observability_check_period(name, settings[name]) -%}
+        {%- do lakehouse_observability.observability_check_period(name, settings[name]) -%}
     {%- endfor -%}
     {%- if settings['anomaly_direction'] not in ['both', 'spike', 'drop'] -%}
         {{ exceptions.raise_compiler_error("anomaly_direction is '" ~ settings['anomaly_direction']
@@ -147,7 +147,7 @@
         {%- endif -%}
         {{ return("to_timestamp('" ~ text ~ "')") }}
     {%- endif -%}
-    {{ return(observability_timestamp_literal(run_started_at)) }}
+    {{ return(lakehouse_observability.observability_timestamp_literal(run_started_at)) }}
 {% endmacro %}
 
 
@@ -159,17 +159,17 @@
 {% macro observability_bounds_sql(settings, bucketed) %}
     {%- set bucket = settings['time_bucket'] -%}
     {%- set factor = 7 if settings['seasonality'] == 'day_of_week' else 1 -%}
-    {%- set as_of = observability_as_of_literal() -%}
+    {%- set as_of = lakehouse_observability.observability_as_of_literal() -%}
     {%- if bucketed -%}
-        {%- set detection_end = observability_bucket_floor(as_of, bucket) -%}
-        {%- set detection_start = observability_bucket_floor(
-            '(' ~ detection_end ~ ' - ' ~ observability_interval(settings['detection_period']) ~ ')', bucket) -%}
+        {%- set detection_end = lakehouse_observability.observability_bucket_floor(as_of, bucket) -%}
+        {%- set detection_start = lakehouse_observability.observability_bucket_floor(
+            '(' ~ detection_end ~ ' - ' ~ lakehouse_observability.observability_interval(settings['detection_period']) ~ ')', bucket) -%}
     {%- else -%}
-        {%- set detection_start = observability_bucket_floor(as_of, bucket) -%}
-        {%- set detection_end = '(' ~ detection_start ~ ' + ' ~ observability_interval(bucket) ~ ')' -%}
+        {%- set detection_start = lakehouse_observability.observability_bucket_floor(as_of, bucket) -%}
+        {%- set detection_end = '(' ~ detection_start ~ ' + ' ~ lakehouse_observability.observability_interval(bucket) ~ ')' -%}
     {%- endif -%}
-    {%- set training_start = observability_bucket_floor(
-        '(' ~ detection_start ~ ' - ' ~ observability_interval(settings['training_period'], factor) ~ ')', bucket) -%}
+    {%- set training_start = lakehouse_observability.observability_bucket_floor(
+        '(' ~ detection_start ~ ' - ' ~ lakehouse_observability.observability_interval(settings['training_period'], factor) ~ ')', bucket) -%}
     select
         {{ training_start }} as training_start,
         {{ detection_start }} as detection_start,
@@ -179,7 +179,7 @@
 
 {#- The bucket columns of a time-bucketed monitor: the buckets from `compute_from` to detection_end. -#}
 {% macro observability_buckets_sql(settings) %}
-    {%- set step = observability_interval(settings['time_bucket']) -%}
+    {%- set step = lakehouse_observability.observability_interval(settings['time_bucket']) -%}
     select bucket_start, bucket_start + {{ step }} as bucket_end
     from window_bounds
     lateral view explode(
@@ -214,18 +214,18 @@
     builder's extras. Returns the test's SQL.
 -#}
 {% macro observability_anomaly_test(model, monitor, arguments, metrics_relation, scores_relation) %}
-    {%- set settings = observability_anomaly_settings(arguments) -%}
-    {%- if not observability_writes_allowed() -%}
-        {{ return(observability_anomalies_sql([])) }}
+    {%- set settings = lakehouse_observability.observability_anomaly_settings(arguments) -%}
+    {%- if not lakehouse_observability.observability_writes_allowed() -%}
+        {{ return(lakehouse_observability.observability_anomalies_sql([])) }}
     {%- endif -%}
 
-    {%- set test_node = observability_current_node() -%}
-    {%- set relation = observability_tested_relation(model) -%}
+    {%- set test_node = lakehouse_observability.observability_current_node() -%}
+    {%- set relation = lakehouse_observability.observability_tested_relation(model) -%}
     {%- set full_table_name = (relation.schema ~ '.' ~ relation.identifier) | lower -%}
-    {%- set model_id = observability_tested_node_id(test_node) -%}
+    {%- set model_id = lakehouse_observability.observability_tested_node_id(test_node) -%}
     {%- set bucketed = monitor['timestamp_column'] is not none -%}
-    {%- do observability_ensure_exists(metrics_relation, 'data_monitoring_metrics') -%}
-    {%- do observability_ensure_exists(scores_relation, 'anomaly_scores') -%}
+    {%- do lakehouse_observability.observability_ensure_exists(metrics_relation, 'data_monitoring_metrics') -%}
+    {%- do lakehouse_observability.observability_ensure_exists(scores_relation, 'anomaly_scores') -%}
 
     {#- what identifies this metric's history: the table, what is measured and how it is bucketed -#}
     {%- set properties = {
@@ -237,17 +237,17 @@
         'where_expression': settings['where_expression'],
         'time_bucket': settings['time_bucket'] if bucketed else none,
     } -%}
-    {%- set properties_json = observability_to_json(properties) -%}
+    {%- set properties_json = lakehouse_observability.observability_to_json(properties) -%}
     {%- set keys = {} -%}
     {%- for metric_name in monitor['metric_names'] -%}
         {%- do keys.update({metric_name: local_md5(full_table_name ~ '|' ~ properties_json ~ '|' ~ metric_name)}) -%}
     {%- endfor -%}
-    {%- set last_end = observability_last_stored_end(metrics_relation, keys.values() | list) if bucketed else 'null' -%}
+    {%- set last_end = lakehouse_observability.observability_last_stored_end(metrics_relation, keys.values() | list) if bucketed else 'null' -%}
     {%- set dimension = monitor['dimensions'] | join(', ') if monitor.get('dimensions') else none -%}
 
     {%- set metrics_sql -%}
         with bounds as (
-            {{ observability_bounds_sql(settings, bucketed) }}
+            {{ lakehouse_observability.observability_bounds_sql(settings, bucketed) }}
         ),
 
         window_bounds as (
@@ -260,7 +260,7 @@
             from bounds
         ),
 
-        {{ observability_metric_ctes(model, monitor, settings, bucketed) }}
+        {{ lakehouse_observability.observability_metric_ctes(model, monitor, settings, bucketed) }}
 
         select
             case metric_name
@@ -268,14 +268,14 @@
                 when '{{ metric_name }}' then '{{ key }}'
                 {%- endfor %}
             end as metric_key,
-            {{ observability_literal(properties_json, 'string') }} as metric_properties,
+            {{ lakehouse_observability.observability_literal(properties_json, 'string') }} as metric_properties,
             '{{ test_node.unique_id }}' as test_unique_id,
             '{{ invocation_id }}' as invocation_id,
-            {{ observability_literal(model_id, 'string') }} as model_unique_id,
+            {{ lakehouse_observability.observability_literal(model_id, 'string') }} as model_unique_id,
             '{{ full_table_name }}' as full_table_name,
-            {{ observability_literal(monitor.get('column_name'), 'string') }} as column_name,
+            {{ lakehouse_observability.observability_literal(monitor.get('column_name'), 'string') }} as column_name,
             metric_name,
-            {{ observability_literal(dimension, 'string') }} as dimension,
+            {{ lakehouse_observability.observability_literal(dimension, 'string') }} as dimension,
             dimension_value,
             bucket_start,
             bucket_end,
@@ -284,11 +284,11 @@
         from monitored_metrics
     {%- endset -%}
     {%- do run_query('insert into ' ~ metrics_relation ~ ' ('
-                     ~ (observability_table_columns('data_monitoring_metrics') | map(attribute=0) | join(', '))
+                     ~ (lakehouse_observability.observability_table_columns('data_monitoring_metrics') | map(attribute=0) | join(', '))
                      ~ ')\n' ~ metrics_sql) -%}
 
     {#- scores come back to Jinja: stored for the report, and the anomalous ones are the test's rows -#}
-    {%- set scored = run_query(observability_scores_sql(settings, bucketed, keys.values() | list, metrics_relation,
+    {%- set scored = run_query(lakehouse_observability.observability_scores_sql(settings, bucketed, keys.values() | list, metrics_relation,
                                                        test_node.unique_id, model_id, full_table_name)) -%}
     {%- set scores = [] -%}
     {%- set anomalies = [] -%}
@@ -302,8 +302,8 @@
             {%- do anomalies.append(score) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- do observability_insert_rows(scores_relation, 'anomaly_scores', scores) -%}
-    {{ return(observability_anomalies_sql(anomalies)) }}
+    {%- do lakehouse_observability.observability_insert_rows(scores_relation, 'anomaly_scores', scores) -%}
+    {{ return(lakehouse_observability.observability_anomalies_sql(anomalies)) }}
 {% endmacro %}
 
 
@@ -325,7 +325,7 @@
         {%- for anomaly in anomalies %}
         select
             {%- for column in columns %}
-            cast({{ observability_literal(anomaly[column[0]], column[1]) }} as {{ column[1] }}) as {{ column[0] }}
+            cast({{ lakehouse_observability.observability_literal(anomaly[column[0]], column[1]) }} as {{ column[1] }}) as {{ column[0] }}
             {{- ',' if not loop.last }}
             {%- endfor %}
         {{ 'union all' if not loop.last }}
@@ -342,7 +342,7 @@
     {%- set spike_percent = small.get('spike_failure_percent_threshold') -%}
     {%- set drop_percent = small.get('drop_failure_percent_threshold') -%}
     with bounds as (
-        {{ observability_bounds_sql(settings, bucketed) }}
+        {{ lakehouse_observability.observability_bounds_sql(settings, bucketed) }}
     ),
 
     history as (
@@ -409,7 +409,7 @@
         '{{ invocation_id }}' as invocation_id,
         '{{ test_id }}' as test_unique_id,
         metric_key,
-        {{ observability_literal(model_id, 'string') }} as model_unique_id,
+        {{ lakehouse_observability.observability_literal(model_id, 'string') }} as model_unique_id,
         '{{ full_table_name }}' as full_table_name,
         column_name,
         metric_name,

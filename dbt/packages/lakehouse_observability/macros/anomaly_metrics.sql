@@ -50,9 +50,9 @@
 
 {#- Rows of the monitored relation inside the buckets being computed. -#}
 {% macro observability_in_window_sql(timestamp_column, settings) %}
-    {%- set ts = observability_timestamp_sql(timestamp_column) -%}
+    {%- set ts = lakehouse_observability.observability_timestamp_sql(timestamp_column) -%}
     {{ return(ts ~ ' >= (select compute_from from window_bounds) and ' ~ ts
-              ~ ' < (select detection_end from window_bounds) ' ~ observability_where_sql(settings)) }}
+              ~ ' < (select detection_end from window_bounds) ' ~ lakehouse_observability.observability_where_sql(settings)) }}
 {% endmacro %}
 
 
@@ -69,9 +69,9 @@
     {%- set kind = monitor['kind'] -%}
     {%- set ts_column = monitor['timestamp_column'] -%}
     {%- if bucketed -%}
-        {%- set floor = observability_bucket_floor(observability_timestamp_sql(ts_column), settings['time_bucket']) -%}
+        {%- set floor = lakehouse_observability.observability_bucket_floor(lakehouse_observability.observability_timestamp_sql(ts_column), settings['time_bucket']) -%}
         buckets as (
-            {{ observability_buckets_sql(settings) }}
+            {{ lakehouse_observability.observability_buckets_sql(settings) }}
         ),
     {% endif -%}
 
@@ -79,7 +79,7 @@
         measured as (
             select {{ floor }} as bucket_start, count(*) as row_count
             from {{ model }}
-            where {{ observability_in_window_sql(ts_column, settings) }}
+            where {{ lakehouse_observability.observability_in_window_sql(ts_column, settings) }}
             group by 1
         ),
 
@@ -102,22 +102,22 @@
                 (select detection_end from bounds) as bucket_end,
                 cast(count(*) as double) as metric_value
             from {{ model }}
-            where true {{ observability_where_sql(settings) }}
+            where true {{ lakehouse_observability.observability_where_sql(settings) }}
         )
 
     {%- elif kind == 'freshness' %}
-        {%- set ts = observability_timestamp_sql(ts_column) %}
+        {%- set ts = lakehouse_observability.observability_timestamp_sql(ts_column) %}
         measured as (
             select {{ floor }} as bucket_start, max({{ ts }}) as latest_at
             from {{ model }}
-            where {{ observability_in_window_sql(ts_column, settings) }}
+            where {{ lakehouse_observability.observability_in_window_sql(ts_column, settings) }}
             group by 1
         ),
 
         earlier as (
             select max({{ ts }}) as latest_at
             from {{ model }}
-            where {{ ts }} < (select compute_from from window_bounds) {{ observability_where_sql(settings) }}
+            where {{ ts }} < (select compute_from from window_bounds) {{ lakehouse_observability.observability_where_sql(settings) }}
         ),
 
         monitored_metrics as (
@@ -140,14 +140,14 @@
         )
 
     {%- elif kind == 'event_freshness' and bucketed %}
-        {%- set event_ts = observability_timestamp_sql(monitor['event_timestamp_column']) %}
-        {%- set update_ts = observability_timestamp_sql(ts_column) %}
+        {%- set event_ts = lakehouse_observability.observability_timestamp_sql(monitor['event_timestamp_column']) %}
+        {%- set update_ts = lakehouse_observability.observability_timestamp_sql(ts_column) %}
         measured as (
             select
                 {{ floor }} as bucket_start,
                 max(unix_seconds({{ update_ts }}) - unix_seconds({{ event_ts }})) as lag_seconds
             from {{ model }}
-            where {{ observability_in_window_sql(ts_column, settings) }}
+            where {{ lakehouse_observability.observability_in_window_sql(ts_column, settings) }}
             group by 1
         ),
 
@@ -170,31 +170,31 @@
                 (select detection_start from bounds) as bucket_start,
                 (select detection_end from bounds) as bucket_end,
                 cast(
-                    unix_seconds({{ observability_as_of_literal() }})
-                    - unix_seconds(max({{ observability_timestamp_sql(monitor['event_timestamp_column']) }}))
+                    unix_seconds({{ lakehouse_observability.observability_as_of_literal() }})
+                    - unix_seconds(max({{ lakehouse_observability.observability_timestamp_sql(monitor['event_timestamp_column']) }}))
                     as double
                 ) as metric_value
             from {{ model }}
-            where true {{ observability_where_sql(settings) }}
+            where true {{ lakehouse_observability.observability_where_sql(settings) }}
         )
 
     {%- elif kind == 'dimension' %}
-        {%- set dimension_value = observability_dimension_sql(monitor['dimensions']) %}
+        {%- set dimension_value = lakehouse_observability.observability_dimension_sql(monitor['dimensions']) %}
         {%- if bucketed %}
         dimension_values as (
             -- every value seen over the training period, so one that stops arriving counts as 0
             select distinct {{ dimension_value }} as dimension_value
             from {{ model }}
             where
-                {{ observability_timestamp_sql(ts_column) }} >= (select training_start from window_bounds)
-                and {{ observability_timestamp_sql(ts_column) }} < (select detection_end from window_bounds)
-                {{ observability_where_sql(settings) }}
+                {{ lakehouse_observability.observability_timestamp_sql(ts_column) }} >= (select training_start from window_bounds)
+                and {{ lakehouse_observability.observability_timestamp_sql(ts_column) }} < (select detection_end from window_bounds)
+                {{ lakehouse_observability.observability_where_sql(settings) }}
         ),
 
         measured as (
             select {{ floor }} as bucket_start, {{ dimension_value }} as dimension_value, count(*) as row_count
             from {{ model }}
-            where {{ observability_in_window_sql(ts_column, settings) }}
+            where {{ lakehouse_observability.observability_in_window_sql(ts_column, settings) }}
             group by 1, 2
         ),
 
@@ -221,13 +221,13 @@
                 (select detection_end from bounds) as bucket_end,
                 cast(count(*) as double) as metric_value
             from {{ model }}
-            where true {{ observability_where_sql(settings) }}
+            where true {{ lakehouse_observability.observability_where_sql(settings) }}
             group by 2
         )
         {%- endif %}
 
     {%- elif kind == 'column' %}
-        {%- set specs = observability_column_metric_specs() %}
+        {%- set specs = lakehouse_observability.observability_column_metric_specs() %}
         {%- set column = monitor['column_name'] %}
         measured as (
             select
@@ -240,10 +240,10 @@
             from {{ model }}
             where
                 {%- if bucketed %}
-                {{ observability_in_window_sql(ts_column, settings) }}
+                {{ lakehouse_observability.observability_in_window_sql(ts_column, settings) }}
             group by 1
                 {%- else %}
-                true {{ observability_where_sql(settings) }}
+                true {{ lakehouse_observability.observability_where_sql(settings) }}
                 {%- endif %}
         ),
 
@@ -298,7 +298,7 @@
     allowed: a min, max or average of salaries is someone's salary, written where anyone reads.
 -#}
 {% macro observability_check_column_metrics(relation, column_name, metric_names) %}
-    {%- set specs = observability_column_metric_specs() -%}
+    {%- set specs = lakehouse_observability.observability_column_metric_specs() -%}
     {%- for metric_name in metric_names if metric_name not in specs -%}
         {{ exceptions.raise_compiler_error("column_anomalies: unknown metric '" ~ metric_name ~ "' on " ~ column_name
                                            ~ "; use some of " ~ (specs.keys() | list | join(', '))) }}
@@ -313,7 +313,7 @@
     {%- set numeric = modules.re.match('^(tinyint|smallint|int|integer|bigint|long|short|byte|float|double|real|decimal)',
                                         data_type[0]) is not none -%}
     {%- set textual = modules.re.match('^(string|varchar|char)', data_type[0]) is not none -%}
-    {%- set protected = observability_column_is_protected(column_name) -%}
+    {%- set protected = lakehouse_observability.observability_column_is_protected(column_name) -%}
     {%- for metric_name in metric_names -%}
         {%- set kind = specs[metric_name]['kind'] -%}
         {%- if (kind == 'numeric' and not numeric) or (kind == 'string' and not textual) -%}
@@ -335,7 +335,7 @@
     classified restricted or pii as a whole (HR, payroll)?
 -#}
 {% macro observability_column_is_protected(column_name) %}
-    {%- set tested = observability_graph_node(observability_tested_node_id(observability_current_node())) -%}
-    {%- set classes = observability_column_classes([tested.get('unique_id')]) -%}
+    {%- set tested = lakehouse_observability.observability_graph_node(lakehouse_observability.observability_tested_node_id(lakehouse_observability.observability_current_node())) -%}
+    {%- set classes = lakehouse_observability.observability_column_classes([tested.get('unique_id')]) -%}
     {{ return((column_name | lower) in classes['protected'] or classes['restricted']) }}
 {% endmacro %}

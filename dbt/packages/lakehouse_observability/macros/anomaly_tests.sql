@@ -29,8 +29,8 @@
         'seasonality': seasonality, 'min_training_set_size': min_training_set_size,
         'ignore_small_changes': ignore_small_changes,
     } -%}
-    {%- set settings = observability_anomaly_settings(arguments) -%}
-    {{ observability_anomaly_test(
+    {%- set settings = lakehouse_observability.observability_anomaly_settings(arguments) -%}
+    {{ lakehouse_observability.observability_anomaly_test(
         model,
         {'kind': 'volume', 'metric_names': ['row_count'], 'timestamp_column': settings['timestamp_column']},
         arguments, metrics_relation, scores_relation) }}
@@ -51,12 +51,12 @@
         'seasonality': seasonality, 'min_training_set_size': min_training_set_size,
         'ignore_small_changes': ignore_small_changes,
     } -%}
-    {%- set settings = observability_anomaly_settings(arguments) -%}
+    {%- set settings = lakehouse_observability.observability_anomaly_settings(arguments) -%}
     {%- if not settings['timestamp_column'] -%}
         {{ exceptions.raise_compiler_error(
             "freshness_anomalies needs timestamp_column: the time each row was updated or loaded (e.g. _loaded_at)") }}
     {%- endif -%}
-    {{ observability_anomaly_test(
+    {{ lakehouse_observability.observability_anomaly_test(
         model,
         {'kind': 'freshness', 'metric_names': ['freshness'], 'timestamp_column': settings['timestamp_column']},
         arguments, metrics_relation, scores_relation) }}
@@ -77,7 +77,7 @@
         'seasonality': seasonality, 'min_training_set_size': min_training_set_size,
         'ignore_small_changes': ignore_small_changes,
     } -%}
-    {{ observability_anomaly_test(
+    {{ lakehouse_observability.observability_anomaly_test(
         model,
         {'kind': 'event_freshness', 'metric_names': ['event_freshness'],
          'timestamp_column': update_timestamp_column, 'event_timestamp_column': event_timestamp_column},
@@ -99,16 +99,16 @@
         'seasonality': seasonality, 'min_training_set_size': min_training_set_size,
         'ignore_small_changes': ignore_small_changes,
     } -%}
-    {%- set settings = observability_anomaly_settings(arguments) -%}
+    {%- set settings = lakehouse_observability.observability_anomaly_settings(arguments) -%}
     {%- set metric_names = [] -%}
     {%- for metric_name in (column_anomalies or ['null_percent', 'distinct_count']) -%}
         {#- `mean` is what many call the average -#}
         {%- do metric_names.append('average' if metric_name == 'mean' else metric_name) -%}
     {%- endfor -%}
-    {%- if observability_writes_allowed() -%}
-        {%- do observability_check_column_metrics(observability_tested_relation(model), column_name, metric_names) -%}
+    {%- if lakehouse_observability.observability_writes_allowed() -%}
+        {%- do lakehouse_observability.observability_check_column_metrics(lakehouse_observability.observability_tested_relation(model), column_name, metric_names) -%}
     {%- endif -%}
-    {{ observability_anomaly_test(
+    {{ lakehouse_observability.observability_anomaly_test(
         model,
         {'kind': 'column', 'metric_names': metric_names, 'column_name': column_name,
          'timestamp_column': settings['timestamp_column']},
@@ -130,19 +130,19 @@
         'seasonality': seasonality, 'min_training_set_size': min_training_set_size,
         'ignore_small_changes': ignore_small_changes,
     } -%}
-    {%- set settings = observability_anomaly_settings(arguments) -%}
+    {%- set settings = lakehouse_observability.observability_anomaly_settings(arguments) -%}
     {%- set dimension_list = [dimensions] if dimensions is string else dimensions -%}
     {%- if not dimension_list -%}
         {{ exceptions.raise_compiler_error("dimension_anomalies needs dimensions: the column(s) to count rows by") }}
     {%- endif -%}
-    {%- if observability_writes_allowed() -%}
-        {%- for dimension in dimension_list if observability_column_is_protected(dimension) -%}
+    {%- if lakehouse_observability.observability_writes_allowed() -%}
+        {%- for dimension in dimension_list if lakehouse_observability.observability_column_is_protected(dimension) -%}
             {{ exceptions.raise_compiler_error(
                 "dimension_anomalies: " ~ dimension ~ " is personal data (meta pii/classification); its values would "
                 ~ "be written to the observability tables. Use a dimension that is not personal data") }}
         {%- endfor -%}
     {%- endif -%}
-    {{ observability_anomaly_test(
+    {{ lakehouse_observability.observability_anomaly_test(
         model,
         {'kind': 'dimension', 'metric_names': ['row_count'], 'dimensions': dimension_list,
          'timestamp_column': settings['timestamp_column']},

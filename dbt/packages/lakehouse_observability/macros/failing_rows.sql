@@ -8,7 +8,7 @@
 -#}
 
 {% macro observability_is_protected_column(column) %}
-    {%- set meta = observability_meta(column) -%}
+    {%- set meta = lakehouse_observability.observability_meta(column) -%}
     {%- set classification = (meta.get('classification') or '') | string | lower -%}
     {{ return(meta.get('pii') not in [none, false, '', 'none', 'false'] or classification in ['pii', 'restricted']) }}
 {% endmacro %}
@@ -23,14 +23,14 @@
     {%- set declared = [] -%}
     {%- set restricted = [] -%}
     {%- for node_id in node_ids -%}
-        {%- set node = observability_graph_node(node_id) -%}
-        {%- if node and observability_is_protected_column(node) -%}
+        {%- set node = lakehouse_observability.observability_graph_node(node_id) -%}
+        {%- if node and lakehouse_observability.observability_is_protected_column(node) -%}
             {%- do restricted.append(node_id) -%}
         {%- endif -%}
-        {%- for column in (observability_graph_node(node_id).get('columns') or {}).values() -%}
+        {%- for column in (lakehouse_observability.observability_graph_node(node_id).get('columns') or {}).values() -%}
             {%- set name = (column.get('name') or '') | lower -%}
             {%- do declared.append(name) -%}
-            {%- if observability_is_protected_column(column) -%}
+            {%- if lakehouse_observability.observability_is_protected_column(column) -%}
                 {%- do protected.append(name) -%}
             {%- endif -%}
         {%- endfor -%}
@@ -44,7 +44,7 @@
     {%- if limit <= 0 or not test_node.compiled_code -%}
         {{ return({'sample': none, 'skipped': []}) }}
     {%- endif -%}
-    {%- set classes = observability_column_classes(test_node.depends_on.nodes) -%}
+    {%- set classes = lakehouse_observability.observability_column_classes(test_node.depends_on.nodes) -%}
     {%- if classes['restricted'] -%}
         {{ return({'sample': none, 'skipped': ['*']}) }}
     {%- endif -%}
@@ -64,9 +64,9 @@
     {%- for row in table.rows -%}
         {%- set values = {} -%}
         {%- for name in kept -%}
-            {%- do values.update({name: observability_jsonable(row[name])}) -%}
+            {%- do values.update({name: lakehouse_observability.observability_jsonable(row[name])}) -%}
         {%- endfor -%}
         {%- do rows.append(values) -%}
     {%- endfor -%}
-    {{ return({'sample': observability_to_json(rows), 'skipped': skipped}) }}
+    {{ return({'sample': lakehouse_observability.observability_to_json(rows), 'skipped': skipped}) }}
 {% endmacro %}

@@ -24,7 +24,7 @@
 {#- The owner of a node: its own `meta.owner`, else the first fallback node's (the tested model). -#}
 {% macro observability_owner(node, fallback=none) %}
     {%- for candidate in [node, fallback] if candidate -%}
-        {%- set owner = observability_meta(candidate).get('owner') -%}
+        {%- set owner = lakehouse_observability.observability_meta(candidate).get('owner') -%}
         {%- if owner -%}
             {{ return(owner | join(', ') if owner is iterable and owner is not string else owner | string) }}
         {%- endif -%}
@@ -51,10 +51,10 @@
             'name': column.get('name'),
             'description': column.get('description') or '',
             'data_type': column.get('data_type'),
-            'meta': observability_meta(column),
+            'meta': lakehouse_observability.observability_meta(column),
         }) -%}
     {%- endfor -%}
-    {{ return(observability_to_json(columns)) }}
+    {{ return(lakehouse_observability.observability_to_json(columns)) }}
 {% endmacro %}
 
 
@@ -76,11 +76,11 @@
                 'materialization': config.get('materialized'),
                 'original_path': node.original_file_path,
                 'description': node.get('description') or '',
-                'owner': observability_owner(node),
-                'tags': observability_to_json(node.get('tags') or []),
-                'meta': observability_to_json(observability_meta(node)),
-                'columns': observability_columns_json(node),
-                'depends_on': observability_to_json(node.get('depends_on', {}).get('nodes', [])),
+                'owner': lakehouse_observability.observability_owner(node),
+                'tags': lakehouse_observability.observability_to_json(node.get('tags') or []),
+                'meta': lakehouse_observability.observability_to_json(lakehouse_observability.observability_meta(node)),
+                'columns': lakehouse_observability.observability_columns_json(node),
+                'depends_on': lakehouse_observability.observability_to_json(node.get('depends_on', {}).get('nodes', [])),
                 'access': node.get('access') | string if node.get('access') else none,
                 'contract_enforced': (config.get('contract') or {}).get('enforced', false),
                 'checksum': (node.get('checksum') or {}).get('checksum'),
@@ -91,7 +91,7 @@
             {%- for key, value in (metadata.get('kwargs') or {}).items() if key not in ['model', 'column_name'] -%}
                 {%- do kwargs.update({key: value}) -%}
             {%- endfor -%}
-            {%- set model_id = observability_tested_node_id(node) -%}
+            {%- set model_id = lakehouse_observability.observability_tested_node_id(node) -%}
             {%- do tests.append({
                 'unique_id': node.unique_id,
                 'name': node.name,
@@ -100,11 +100,11 @@
                 'test_type': 'generic' if metadata else 'singular',
                 'model_unique_id': model_id,
                 'column_name': node.get('column_name'),
-                'kwargs': observability_to_json(kwargs),
+                'kwargs': lakehouse_observability.observability_to_json(kwargs),
                 'severity': config.get('severity') | string,
-                'owner': observability_owner(node, observability_graph_node(model_id)),
-                'tags': observability_to_json(node.get('tags') or []),
-                'depends_on': observability_to_json(node.get('depends_on', {}).get('nodes', [])),
+                'owner': lakehouse_observability.observability_owner(node, lakehouse_observability.observability_graph_node(model_id)),
+                'tags': lakehouse_observability.observability_to_json(node.get('tags') or []),
+                'depends_on': lakehouse_observability.observability_to_json(node.get('depends_on', {}).get('nodes', [])),
                 'description': node.get('description') or '',
                 'original_path': node.original_file_path,
             }) -%}
@@ -118,13 +118,13 @@
             'source_name': node.source_name,
             'relation_name': node.get('relation_name'),
             'loaded_at_field': node.get('loaded_at_field'),
-            'warn_after': observability_freshness_threshold(freshness.get('warn_after')),
-            'error_after': observability_freshness_threshold(freshness.get('error_after')),
-            'owner': observability_owner(node, {'meta': node.get('source_meta') or {}}),
+            'warn_after': lakehouse_observability.observability_freshness_threshold(freshness.get('warn_after')),
+            'error_after': lakehouse_observability.observability_freshness_threshold(freshness.get('error_after')),
+            'owner': lakehouse_observability.observability_owner(node, {'meta': node.get('source_meta') or {}}),
             'description': node.get('description') or '',
-            'tags': observability_to_json(node.get('tags') or []),
-            'meta': observability_to_json(observability_meta(node)),
-            'columns': observability_columns_json(node),
+            'tags': lakehouse_observability.observability_to_json(node.get('tags') or []),
+            'meta': lakehouse_observability.observability_to_json(lakehouse_observability.observability_meta(node)),
+            'columns': lakehouse_observability.observability_columns_json(node),
             'original_path': node.original_file_path,
         }) -%}
     {%- endfor -%}
@@ -140,13 +140,13 @@
             'owner_email': owner.get('email'),
             'url': node.get('url'),
             'description': node.get('description') or '',
-            'depends_on': observability_to_json(node.get('depends_on', {}).get('nodes', [])),
-            'tags': observability_to_json(node.get('tags') or []),
+            'depends_on': lakehouse_observability.observability_to_json(node.get('depends_on', {}).get('nodes', [])),
+            'tags': lakehouse_observability.observability_to_json(node.get('tags') or []),
             'original_path': node.original_file_path,
         }) -%}
     {%- endfor -%}
     {%- set tables = {'dbt_models': models, 'dbt_tests': tests, 'dbt_sources': sources, 'dbt_exposures': exposures} -%}
-    {%- set graph_hash = local_md5(observability_to_json(tables) or '') -%}
+    {%- set graph_hash = local_md5(lakehouse_observability.observability_to_json(tables) or '') -%}
     {%- for rows in tables.values() -%}
         {%- for row in rows -%}
             {%- do row.update({'graph_hash': graph_hash, 'generated_at': now}) -%}
@@ -176,7 +176,7 @@
     {%- endfor -%}
     {%- set written = {} -%}
     {%- for table in pending if not stored.get(table) -%}
-        {%- do written.update({table: observability_write(writable, table, artifacts['tables'][table])}) -%}
+        {%- do written.update({table: lakehouse_observability.observability_write(writable, table, artifacts['tables'][table])}) -%}
     {%- endfor -%}
     {{ return(written) }}
 {% endmacro %}

@@ -26,7 +26,7 @@
         {%- endif -%}
         {{ return('cast(' ~ (number | string) ~ ' as double)') }}
     {%- elif data_type == 'timestamp' -%}
-        {{ return(observability_timestamp_literal(value)) }}
+        {{ return(lakehouse_observability.observability_timestamp_literal(value)) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error("observability_literal: unsupported type " ~ data_type) }}
     {%- endif -%}
@@ -50,7 +50,7 @@
     {%- if not rows -%}
         {{ return(0) }}
     {%- endif -%}
-    {%- set columns = observability_table_columns(table) -%}
+    {%- set columns = lakehouse_observability.observability_table_columns(table) -%}
     {%- set names = columns | map(attribute=0) | join(', ') -%}
     {%- set batch_size = var('observability_insert_batch_size', 200) | int -%}
     {%- for batch in rows | batch(batch_size) -%}
@@ -58,7 +58,7 @@
         {%- for row in batch -%}
             {%- set values = [] -%}
             {%- for column in columns -%}
-                {%- do values.append(observability_literal(row.get(column[0]), column[1])) -%}
+                {%- do values.append(lakehouse_observability.observability_literal(row.get(column[0]), column[1])) -%}
             {%- endfor -%}
             {%- do tuples.append('(' ~ (values | join(', ')) ~ ')') -%}
         {%- endfor -%}
@@ -73,7 +73,7 @@
     numbers from a query); those are written as strings.
 -#}
 {% macro observability_to_json(value) %}
-    {{ return(tojson(observability_jsonable(value), sort_keys=true)) }}
+    {{ return(tojson(lakehouse_observability.observability_jsonable(value), sort_keys=true)) }}
 {% endmacro %}
 
 
@@ -85,13 +85,13 @@
     {%- elif value is mapping -%}
         {%- set converted = {} -%}
         {%- for key, item in value.items() -%}
-            {%- do converted.update({key | string: observability_jsonable(item)}) -%}
+            {%- do converted.update({key | string: lakehouse_observability.observability_jsonable(item)}) -%}
         {%- endfor -%}
         {{ return(converted) }}
     {%- elif value is iterable -%}
         {%- set converted = [] -%}
         {%- for item in value -%}
-            {%- do converted.append(observability_jsonable(item)) -%}
+            {%- do converted.append(lakehouse_observability.observability_jsonable(item)) -%}
         {%- endfor -%}
         {{ return(converted) }}
     {%- else -%}

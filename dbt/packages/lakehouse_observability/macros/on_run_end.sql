@@ -2,7 +2,7 @@
     The on-run-end hook: what ran, how it went, and the project's graph, into the observability tables.
 
         on-run-end:
-          - "{{ observability_on_run_end(results) }}"
+          - "{{ lakehouse_observability.observability_on_run_end(results) }}"
 
     It renders no SQL of its own (dbt runs an empty hook as a success); every write is a batched
     `insert into ... values` issued while rendering. It never fails the run it observes: tables it
@@ -15,27 +15,27 @@
     {%- endif -%}
     {%- set command = flags.WHICH -%}
     {%- set now = modules.datetime.datetime.now(modules.pytz.utc) -%}
-    {%- set writable = observability_prepare_tables([
+    {%- set writable = lakehouse_observability.observability_prepare_tables([
         'dbt_invocations', 'dbt_run_results', 'dbt_test_results', 'dbt_source_freshness_results',
         'dbt_models', 'dbt_sources', 'dbt_tests', 'dbt_exposures',
     ], results) -%}
-    {%- set artifacts = observability_graph_rows(now) -%}
+    {%- set artifacts = lakehouse_observability.observability_graph_rows(now) -%}
     {%- set written = {} -%}
 
-    {%- set invocation = observability_invocation_row(results, command, now, artifacts['graph_hash']) -%}
-    {%- do written.update({'dbt_invocations': observability_write(writable, 'dbt_invocations', [invocation])}) -%}
+    {%- set invocation = lakehouse_observability.observability_invocation_row(results, command, now, artifacts['graph_hash']) -%}
+    {%- do written.update({'dbt_invocations': lakehouse_observability.observability_write(writable, 'dbt_invocations', [invocation])}) -%}
     {%- if command == 'freshness' -%}
-        {%- set freshness = observability_freshness_rows(results, now) -%}
+        {%- set freshness = lakehouse_observability.observability_freshness_rows(results, now) -%}
         {%- do written.update({
-            'dbt_source_freshness_results': observability_write(writable, 'dbt_source_freshness_results', freshness)
+            'dbt_source_freshness_results': lakehouse_observability.observability_write(writable, 'dbt_source_freshness_results', freshness)
         }) -%}
     {%- else -%}
         {%- do written.update({
-            'dbt_run_results': observability_write(writable, 'dbt_run_results', observability_run_result_rows(results, now)),
-            'dbt_test_results': observability_write(writable, 'dbt_test_results', observability_test_result_rows(results, now)),
+            'dbt_run_results': lakehouse_observability.observability_write(writable, 'dbt_run_results', lakehouse_observability.observability_run_result_rows(results, now)),
+            'dbt_test_results': lakehouse_observability.observability_write(writable, 'dbt_test_results', lakehouse_observability.observability_test_result_rows(results, now)),
         }) -%}
     {%- endif -%}
-    {%- for table, count in observability_write_graph(writable, artifacts).items() -%}
+    {%- for table, count in lakehouse_observability.observability_write_graph(writable, artifacts).items() -%}
         {%- do written.update({table: count}) -%}
     {%- endfor -%}
 
@@ -43,7 +43,7 @@
     {%- for table, count in written.items() if count -%}
         {%- do summary.append(table ~ ' ' ~ count) -%}
     {%- endfor -%}
-    {%- do log("[observability] invocation " ~ invocation_id ~ " recorded in " ~ observability_schema() ~ ": "
+    {%- do log("[observability] invocation " ~ invocation_id ~ " recorded in " ~ lakehouse_observability.observability_schema() ~ ": "
                ~ (summary | join(', ') or 'nothing new'), info=true) -%}
     {{ return('') }}
 {% endmacro %}
@@ -57,13 +57,13 @@
     {%- set built = [] -%}
     {%- for result in results if result.node.resource_type | string == 'model' and result.status | string == 'success'
                                  and result.node.config.materialized == 'observability_table'
-                                 and result.node.schema == observability_schema() -%}
+                                 and result.node.schema == lakehouse_observability.observability_schema() -%}
         {%- do built.append(result.node.alias) -%}
     {%- endfor -%}
     {%- set writable = {} -%}
     {%- for table in tables -%}
-        {%- set relation = observability_relation(table) -%}
-        {%- set usable = table in built or observability_ensure_table(relation, table) -%}
+        {%- set relation = lakehouse_observability.observability_relation(table) -%}
+        {%- set usable = table in built or lakehouse_observability.observability_ensure_table(relation, table) -%}
         {%- do writable.update({table: relation if usable else none}) -%}
     {%- endfor -%}
     {{ return(writable) }}
@@ -74,7 +74,7 @@
     {%- if writable.get(table) is none or not rows -%}
         {{ return(0) }}
     {%- endif -%}
-    {{ return(observability_insert_rows(writable[table], table, rows)) }}
+    {{ return(lakehouse_observability.observability_insert_rows(writable[table], table, rows)) }}
 {% endmacro %}
 
 
@@ -99,7 +99,7 @@
 
 
 {% macro observability_invocation_row(results, command, now, graph_hash) %}
-    {%- set counts = observability_status_counts(results) -%}
+    {%- set counts = lakehouse_observability.observability_status_counts(results) -%}
     {%- set args = invocation_args_dict -%}
     {#- var names only: a value may be a secret -#}
     {%- set cli_vars = args.get('vars') or {} -%}
@@ -113,7 +113,7 @@
         'run_started_at': run_started_at,
         'run_finished_at': now,
         'status': status,
-        'selected': observability_to_json({
+        'selected': lakehouse_observability.observability_to_json({
             'select': args.get('select') | list if args.get('select') else [],
             'exclude': args.get('exclude') | list if args.get('exclude') else [],
             'selector': args.get('selector'),
@@ -121,7 +121,7 @@
         }),
         'full_refresh': flags.FULL_REFRESH,
         'threads': target.threads,
-        'var_names': observability_to_json((cli_vars.keys() | list) if cli_vars is mapping else []),
+        'var_names': lakehouse_observability.observability_to_json((cli_vars.keys() | list) if cli_vars is mapping else []),
         'node_count': results | length,
         'success_count': counts['success'],
         'error_count': counts['error'],
@@ -149,7 +149,7 @@
     {%- set rows = [] -%}
     {%- for result in results -%}
         {%- set node = result.node -%}
-        {%- set timing = observability_timing(result) -%}
+        {%- set timing = lakehouse_observability.observability_timing(result) -%}
         {%- set code = node.compiled_code if node.compiled_code is defined else none -%}
         {%- do rows.append({
             'invocation_id': invocation_id,
@@ -186,13 +186,13 @@
         {%- for key, value in (metadata.kwargs if metadata else {}).items() if key not in ['model', 'column_name'] -%}
             {%- do kwargs.update({key: value}) -%}
         {%- endfor -%}
-        {%- set model_id = observability_tested_node_id(node) -%}
+        {%- set model_id = lakehouse_observability.observability_tested_node_id(node) -%}
         {%- set sample = {'sample': none, 'skipped': []} -%}
         {%- if status in ['fail', 'warn'] and (result.failures or 0) > 0 and sampled | length < max_samples -%}
-            {%- set sample = observability_failing_rows_sample(node) -%}
+            {%- set sample = lakehouse_observability.observability_failing_rows_sample(node) -%}
             {%- do sampled.append(node.unique_id) -%}
         {%- endif -%}
-        {%- set timing = observability_timing(result) -%}
+        {%- set timing = lakehouse_observability.observability_timing(result) -%}
         {%- do rows.append({
             'invocation_id': invocation_id,
             'test_unique_id': node.unique_id,
@@ -200,17 +200,17 @@
             'test_namespace': metadata.namespace if metadata else none,
             'test_type': 'generic' if metadata else 'singular',
             'model_unique_id': model_id,
-            'model_name': observability_graph_node(model_id).get('name'),
+            'model_name': lakehouse_observability.observability_graph_node(model_id).get('name'),
             'column_name': node.column_name if node.column_name is defined else none,
-            'test_kwargs': observability_to_json(kwargs),
+            'test_kwargs': lakehouse_observability.observability_to_json(kwargs),
             'severity': node.config.severity | string,
             'status': status,
             'failures': result.failures,
             'message': result.message,
             'failing_rows_sample': sample['sample'],
-            'sample_skipped_columns': observability_to_json(sample['skipped']) if sample['skipped'] else none,
-            'owner': observability_owner(observability_graph_node(node.unique_id), observability_graph_node(model_id)),
-            'tags': observability_to_json(node.tags | list),
+            'sample_skipped_columns': lakehouse_observability.observability_to_json(sample['skipped']) if sample['skipped'] else none,
+            'owner': lakehouse_observability.observability_owner(lakehouse_observability.observability_graph_node(node.unique_id), lakehouse_observability.observability_graph_node(model_id)),
+            'tags': lakehouse_observability.observability_to_json(node.tags | list),
             'execution_time': result.execution_time,
             'detected_at': timing['completed_at'] or now,
         }) -%}
@@ -245,8 +245,8 @@
             'max_loaded_at': result.max_loaded_at if result.max_loaded_at is defined else none,
             'snapshotted_at': result.snapshotted_at if result.snapshotted_at is defined else none,
             'age_seconds': result.age if result.age is defined else none,
-            'warn_after': observability_freshness_threshold(freshness.warn_after if freshness else none),
-            'error_after': observability_freshness_threshold(freshness.error_after if freshness else none),
+            'warn_after': lakehouse_observability.observability_freshness_threshold(freshness.warn_after if freshness else none),
+            'error_after': lakehouse_observability.observability_freshness_threshold(freshness.error_after if freshness else none),
             'message': result.message,
             'execution_time': result.execution_time,
             'generated_at': now,

@@ -16,16 +16,16 @@
             cast(null as string) as new_type
         where false
     {%- endset -%}
-    {%- if not observability_writes_allowed() -%}
+    {%- if not lakehouse_observability.observability_writes_allowed() -%}
         {{ return(empty) }}
     {%- endif -%}
 
-    {%- set test_node = observability_current_node() -%}
-    {%- set relation = observability_tested_relation(model) -%}
+    {%- set test_node = lakehouse_observability.observability_current_node() -%}
+    {%- set relation = lakehouse_observability.observability_tested_relation(model) -%}
     {%- set full_table_name = (relation.schema ~ '.' ~ relation.identifier) | lower -%}
-    {%- set model_id = observability_tested_node_id(test_node) -%}
-    {%- do observability_ensure_exists(snapshots_relation, 'schema_columns_snapshots') -%}
-    {%- do observability_ensure_exists(events_relation, 'schema_change_events') -%}
+    {%- set model_id = lakehouse_observability.observability_tested_node_id(test_node) -%}
+    {%- do lakehouse_observability.observability_ensure_exists(snapshots_relation, 'schema_columns_snapshots') -%}
+    {%- do lakehouse_observability.observability_ensure_exists(events_relation, 'schema_change_events') -%}
 
     {%- set current = {} -%}
     {%- set current_order = [] -%}
@@ -33,7 +33,7 @@
         {%- do current.update({column.name | lower: column.dtype | lower}) -%}
         {%- do current_order.append(column.name | lower) -%}
     {%- endfor -%}
-    {%- set snapshot_hash = local_md5(observability_to_json(current)) -%}
+    {%- set snapshot_hash = local_md5(lakehouse_observability.observability_to_json(current)) -%}
 
     {%- set previous = {} -%}
     {%- set stored = run_query(
@@ -70,7 +70,7 @@
                 'data_type': current[name], 'detected_at': now,
             }) -%}
         {%- endfor -%}
-        {%- do observability_insert_rows(snapshots_relation, 'schema_columns_snapshots', snapshot_rows) -%}
+        {%- do lakehouse_observability.observability_insert_rows(snapshots_relation, 'schema_columns_snapshots', snapshot_rows) -%}
     {%- endif -%}
     {%- if not changes -%}
         {{ return(empty) }}
@@ -85,15 +85,15 @@
             'new_type': change.get('new_type'), 'detected_at': now,
         }) -%}
     {%- endfor -%}
-    {%- do observability_insert_rows(events_relation, 'schema_change_events', event_rows) -%}
+    {%- do lakehouse_observability.observability_insert_rows(events_relation, 'schema_change_events', event_rows) -%}
 
     select * from values
     {%- for change in changes %}
         (
-            {{ observability_literal(change['change_type'], 'string') }},
-            {{ observability_literal(change['column_name'], 'string') }},
-            {{ observability_literal(change.get('previous_type'), 'string') }},
-            {{ observability_literal(change.get('new_type'), 'string') }}
+            {{ lakehouse_observability.observability_literal(change['change_type'], 'string') }},
+            {{ lakehouse_observability.observability_literal(change['column_name'], 'string') }},
+            {{ lakehouse_observability.observability_literal(change.get('previous_type'), 'string') }},
+            {{ lakehouse_observability.observability_literal(change.get('new_type'), 'string') }}
         ){{ ',' if not loop.last }}
     {%- endfor %}
     as schema_changes (change_type, column_name, previous_type, new_type)

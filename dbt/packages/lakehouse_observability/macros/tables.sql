@@ -96,7 +96,7 @@
 
 
 {% macro observability_table_columns(table) %}
-    {%- set specs = observability_table_specs() -%}
+    {%- set specs = lakehouse_observability.observability_table_specs() -%}
     {%- if table not in specs -%}
         {{ exceptions.raise_compiler_error(
             "unknown observability table '" ~ table ~ "'; known: " ~ (specs.keys() | list | join(', '))) }}
@@ -111,14 +111,14 @@
 
 
 {% macro observability_relation(table) %}
-    {{ return(api.Relation.create(schema=observability_schema(), identifier=table, type='table')) }}
+    {{ return(api.Relation.create(schema=lakehouse_observability.observability_schema(), identifier=table, type='table')) }}
 {% endmacro %}
 
 
 {#- The model body of an observability table: no rows, the columns and types of the spec. -#}
 {% macro observability_empty_select(table) %}
     select
-    {%- for column in observability_table_columns(table) %}
+    {%- for column in lakehouse_observability.observability_table_columns(table) %}
         cast(null as {{ column[1] }}) as {{ column[0] }}{{ ',' if not loop.last }}
     {%- endfor %}
     where false
@@ -127,7 +127,7 @@
 
 {% macro observability_create_table_sql(relation, table) %}
     create table if not exists {{ relation }} (
-    {%- for column in observability_table_columns(table) %}
+    {%- for column in lakehouse_observability.observability_table_columns(table) %}
         {{ column[0] }} {{ column[1] }}{{ ',' if not loop.last }}
     {%- endfor %}
     ) using delta
@@ -146,12 +146,12 @@
         {%- if not adapter.check_schema_exists(relation.database, relation.schema) -%}
             {%- do adapter.create_schema(api.Relation.create(database=relation.database, schema=relation.schema)) -%}
         {%- endif -%}
-        {%- do run_query(observability_create_table_sql(relation, table)) -%}
+        {%- do run_query(lakehouse_observability.observability_create_table_sql(relation, table)) -%}
         {%- do adapter.cache_added(relation.incorporate(type='table')) -%}
         {{ return(true) }}
     {%- endif -%}
     {%- if not existing.is_table -%}
-        {%- do observability_warn(relation ~ " is a " ~ existing.type ~ ", not a table: nothing is written to it") -%}
+        {%- do lakehouse_observability.observability_warn(relation ~ " is a " ~ existing.type ~ ", not a table: nothing is written to it") -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set found = {} -%}
@@ -159,11 +159,11 @@
         {%- do found.update({column.name | lower: column.dtype | lower}) -%}
     {%- endfor -%}
     {%- set missing = [] -%}
-    {%- for column in observability_table_columns(table) -%}
+    {%- for column in lakehouse_observability.observability_table_columns(table) -%}
         {%- if column[0] not in found -%}
             {%- do missing.append(column[0] ~ ' ' ~ column[1]) -%}
         {%- elif found[column[0]] != column[1] -%}
-            {%- do observability_warn(relation ~ "." ~ column[0] ~ " is " ~ found[column[0]] ~ ", expected "
+            {%- do lakehouse_observability.observability_warn(relation ~ "." ~ column[0] ~ " is " ~ found[column[0]] ~ ", expected "
                                       ~ column[1] ~ ": nothing is written to " ~ relation
                                       ~ " (drop it and let the next run recreate it)") -%}
             {{ return(false) }}
@@ -189,7 +189,7 @@
 {% materialization observability_table, adapter='spark' %}
     {%- set target_relation = this.incorporate(type='table') -%}
     {{ run_hooks(pre_hooks) }}
-    {%- set writable = observability_ensure_table(target_relation, this.identifier) -%}
+    {%- set writable = lakehouse_observability.observability_ensure_table(target_relation, this.identifier) -%}
     {%- call statement('main') -%}
         describe table {{ target_relation }}
     {%- endcall -%}
