@@ -1,7 +1,8 @@
 {#-
     Payroll cost per pay month and organisation (restricted: HR): employees paid, gross pay, tax withheld,
-    benefits and net pay, converted to USD at the reference rates. Pay amounts come from the restricted silver payroll, so they are null
-    unless the build runs with `unmask_pii` (HR builds).
+    benefits and net pay in USD (converted in silver at the reference rate on each pay date). Pay amounts
+    come from the restricted silver payroll, so they are null unless the build runs with `unmask_pii`
+    (HR builds).
 -#}
 
 with payroll as (
@@ -22,29 +23,19 @@ organizations as (
 
 ),
 
-exchange_rates as (
-
-    select * from {{ ref('exchange_rates') }}
-
-),
-
 monthly as (
 
     select
         {{ month_start('payroll.pay_period_start_date') }} as pay_month,
         employees.organization_id,
         count(distinct payroll.employee_id) as employees_paid,
-        sum(round(payroll.gross_pay * exchange_rates.usd_per_unit, 2)) as gross_pay_usd,
-        sum(round(payroll.tax_withheld * exchange_rates.usd_per_unit, 2)) as tax_withheld_usd,
-        sum(round(payroll.benefits_deduction * exchange_rates.usd_per_unit, 2)) as benefits_deduction_usd,
-        sum(round(payroll.net_pay * exchange_rates.usd_per_unit, 2)) as net_pay_usd
+        sum(payroll.gross_pay_usd) as gross_pay_usd,
+        sum(payroll.tax_withheld_usd) as tax_withheld_usd,
+        sum(payroll.benefits_deduction_usd) as benefits_deduction_usd,
+        sum(payroll.net_pay_usd) as net_pay_usd
     from payroll
     inner join employees
         on payroll.employee_id = employees.employee_id
-    left join exchange_rates
-        on
-            payroll.currency_code = exchange_rates.currency_code
-            and payroll.pay_date between exchange_rates.valid_from_date and exchange_rates.valid_to_date
     group by 1, 2
 
 ),

@@ -2,7 +2,8 @@
     Cash revenue per day: what Stripe collected (succeeded charges for shop orders and Trail Club
     invoices) less what it refunded, in each currency and in USD. The USD figures convert each day's
     total per currency at the reference rate and round it to cents, the company's reporting rule, so a
-    day's USD revenue is the sum of its currencies' rows.
+    day's USD revenue is the sum of its currencies' rows. The rate is the one silver converted that
+    day's payments and refunds at (their usd_per_unit): the mart never joins the rates itself.
 -#}
 
 with payments as (
@@ -17,12 +18,6 @@ refunds as (
 
 ),
 
-exchange_rates as (
-
-    select * from {{ ref('exchange_rates') }}
-
-),
-
 collected as (
 
     select
@@ -31,7 +26,8 @@ collected as (
         count_if(payment_purpose = 'order') as order_charge_count,
         count_if(payment_purpose = 'subscription') as subscription_charge_count,
         sum(case when payment_purpose = 'order' then amount else 0 end) as order_gross_amount,
-        sum(case when payment_purpose = 'subscription' then amount else 0 end) as subscription_gross_amount
+        sum(case when payment_purpose = 'subscription' then amount else 0 end) as subscription_gross_amount,
+        max(usd_per_unit) as usd_per_unit
     from payments
     where is_succeeded and not is_deleted
     group by payment_date, currency_code
@@ -44,7 +40,8 @@ refunded as (
         refund_date as revenue_date,
         currency_code,
         count(*) as refund_count,
-        sum(refund_amount) as refund_amount
+        sum(refund_amount) as refund_amount,
+        max(usd_per_unit) as usd_per_unit
     from refunds
     where refund_status not in ('failed', 'canceled')
     group by refund_date, currency_code
@@ -61,7 +58,9 @@ daily as (
         coalesce(refunded.refund_count, 0) as refund_count,
         coalesce(collected.order_gross_amount, 0) as order_gross_amount,
         coalesce(collected.subscription_gross_amount, 0) as subscription_gross_amount,
-        coalesce(refunded.refund_amount, 0) as refund_amount
+        coalesce(refunded.refund_amount, 0) as refund_amount,
+        -- one rate per currency and day, the same on both sides
+        coalesce(collected.usd_per_unit, refunded.usd_per_unit) as usd_per_unit
     from collected
     full outer join refunded
         on
@@ -75,15 +74,10 @@ converted as (
     select
         daily.*,
         daily.order_gross_amount + daily.subscription_gross_amount as gross_amount,
-        exchange_rates.usd_per_unit,
-        round((daily.order_gross_amount + daily.subscription_gross_amount) * exchange_rates.usd_per_unit, 2)
+        round((daily.order_gross_amount + daily.subscription_gross_amount) * daily.usd_per_unit, 2)
             as gross_amount_usd,
-        round(daily.refund_amount * exchange_rates.usd_per_unit, 2) as refund_amount_usd
+        round(daily.refund_amount * daily.usd_per_unit, 2) as refund_amount_usd
     from daily
-    left join exchange_rates
-        on
-            daily.currency_code = exchange_rates.currency_code
-            and daily.revenue_date between exchange_rates.valid_from_date and exchange_rates.valid_to_date
 
 ),
 

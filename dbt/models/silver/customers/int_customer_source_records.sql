@@ -235,15 +235,9 @@ unioned as (
 
 ),
 
-ranked as (
+deduplicated as (
 
-    select
-        *,
-        row_number() over (
-            partition by source_system, source_record_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from unioned
+    {{ latest_version('unioned', ['source_system', 'source_record_id']) }}
 
 ),
 
@@ -268,8 +262,7 @@ latest as (
         updated_at,
         -- audit
         _loaded_at
-    from ranked
-    where version_rank = 1
+    from deduplicated
 
 ),
 

@@ -9,22 +9,9 @@ with organizations as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by organization_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from organizations
-
-),
-
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('organizations', 'organization_id') }}
 
 ),
 

@@ -9,22 +9,9 @@ with positions as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by position_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from positions
-
-),
-
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('positions', 'position_id') }}
 
 ),
 

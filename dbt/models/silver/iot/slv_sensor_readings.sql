@@ -9,16 +9,13 @@ with readings as (
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by device_id, read_at
-            order by received_at desc, _loaded_at desc
-        ) as version_rank
-    from readings
-    where read_at is not null
+    {{ latest_version(
+        'readings', ['device_id', 'read_at'],
+        order_by=['received_at desc', '_loaded_at desc'],
+        where='read_at is not null',
+    ) }}
 
 ),
 
@@ -40,8 +37,7 @@ final as (
         received_at,
         -- audit
         _loaded_at
-    from ranked
-    where version_rank = 1
+    from latest
 
 )
 

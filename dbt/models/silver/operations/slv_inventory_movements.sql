@@ -9,22 +9,9 @@ with movements as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by movement_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from movements
-
-),
-
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('movements', 'movement_id') }}
 
 ),
 

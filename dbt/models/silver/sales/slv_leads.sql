@@ -9,22 +9,9 @@ with leads as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by lead_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from leads
-
-),
-
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('leads', 'lead_id') }}
 
 ),
 

@@ -12,22 +12,9 @@ with catalogue as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by product_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from catalogue
-
-),
-
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('catalogue', 'product_id') }}
 
 ),
 
