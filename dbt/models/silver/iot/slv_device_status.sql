@@ -11,7 +11,10 @@ with shadow_updates as (
 
 deduplicated as (
 
-    {{ latest_version('shadow_updates', 'device_id', order_by=['shadow_version desc', 'reported_at desc', '_loaded_at desc']) }}
+    {{ latest_version(
+        'shadow_updates', 'device_id',
+        order_by=['shadow_version desc', 'reported_at desc', '_loaded_at desc'],
+    ) }}
 
 ),
 
