@@ -41,7 +41,7 @@ UPSTREAM_OF_MARTS = ["--select", "+path:models/marts", "--exclude", "path:models
 MARTS = ["--select", "path:models/marts"]
 MARTS_AND_PARENTS = ["--select", "+path:models/marts"]
 CENT = Decimal("0.01")
-# The generic tests (dbt/macros/) that tie a mart to the silver models or marts it is built from.
+# The generic tests (dbt/packages/) that tie a mart to the silver models or marts it is built from.
 RECONCILIATION_TESTS = {"expect_table_aggregation_to_equal_other_table", "equal_rowcount"}
 # Orders placed in paid sessions (the truth's conversions) are counted from MongoDB's sessions. The
 # generator delays 4% of app sessions by a day (phones uploading late), so on the last day of the
