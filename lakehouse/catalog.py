@@ -19,7 +19,7 @@ from loaders.core.config import SourceConfig
 
 # database -> folder under the root
 LAYER_DATABASES: dict[str, str] = {
-    "bronze": "bronze/_models",
+    "staging": "staging",
     "silver": "silver",
     "snapshots": "silver/_snapshots",
     "reference": "silver/_reference",

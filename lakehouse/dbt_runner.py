@@ -12,6 +12,8 @@ from lakehouse.core.home import PROJECT_DIR
 from lakehouse.platform.spark import ThriftEndpoint
 
 DBT_DIR = PROJECT_DIR / "dbt"
+# Commands that need no installed packages (the others read dbt/dbt_packages/).
+NO_PACKAGES_NEEDED = {"deps", "clean", "debug", "init"}
 
 
 def target_dir() -> Path:
@@ -35,6 +37,8 @@ def run_dbt(args: list[str], *, target: str | None = None) -> DbtOutcome:
     endpoint = ThriftEndpoint.from_env() if target == "local" else None
     if endpoint is not None:
         endpoint.require_reachable()
+    if not NO_PACKAGES_NEEDED & set(args[:1]):
+        install_packages()
     full = [*args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", target]
     result = dbtRunner().invoke(full)
     if result.exception is not None:
@@ -43,6 +47,25 @@ def run_dbt(args: list[str], *, target: str | None = None) -> DbtOutcome:
             "read the message above; `dbt debug --project-dir dbt --profiles-dir dbt` checks the connection",
         )
     return _summarise(" ".join(args), result)
+
+
+def install_packages(project_dir: Path = DBT_DIR) -> None:
+    """`dbt deps`: the project's own local packages (dbt/packages.yml) into dbt_packages/; no network.
+
+    dbt links a local package rather than copying it, so once every package is linked there is
+    nothing to refresh and dbt is not invoked again.
+    """
+    from dbt.cli.main import dbtRunner
+
+    if _local_packages_linked(project_dir):
+        return
+
+    result = dbtRunner().invoke(["deps", "--project-dir", str(project_dir), "--profiles-dir", str(DBT_DIR)])
+    if not result.success:
+        raise LakehouseError(
+            f"dbt deps failed in {project_dir}: {result.exception or 'see the messages above'}",
+            f"run `dbt deps --project-dir {project_dir}` and fix what it reports",
+        )
 
 
 def _summarise(command: str, result) -> DbtOutcome:
@@ -69,3 +92,13 @@ def run_results() -> dict:
 
 def docs_index() -> Path:
     return target_dir() / "index.html"
+
+
+def _local_packages_linked(project_dir: Path) -> bool:
+    import yaml
+
+    declared = yaml.safe_load((project_dir / "packages.yml").read_text()).get("packages", [])
+    if any("local" not in package for package in declared):
+        return False
+    installed = project_dir / "dbt_packages"
+    return all((installed / Path(package["local"]).name).exists() for package in declared)

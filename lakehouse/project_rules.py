@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath
 from lakehouse.core.errors import LakehouseError
 
 RULES: dict[str, str] = {
-    "source-outside-bronze": "source() is used only in models/bronze/<source>/ (one bronze model per source table)",
-    "direct-join-to-source": "a model reads one source table and nothing else; joins happen on bronze models",
+    "source-outside-staging": "source() is used only in models/staging/<source>/ (one staging model per source table)",
+    "direct-join-to-source": "a model reads one source table and nothing else; joins happen on staging models",
     "missing-primary-key-test": (
         "every model tests its key: unique + not_null on one column, or unique_combination_of_columns / "
         "expect_compound_columns_to_be_unique"
@@ -25,7 +25,7 @@ RULES: dict[str, str] = {
     "undocumented-model": "every model has a description (stating its grain)",
     "undocumented-column": "every model declares its columns, each with a description",
     "naming-and-folder": (
-        "bronze brz_<source>__<entity> in models/bronze/<source>/, silver slv_/int_ in models/silver/<domain>/, "
+        "staging stg_<source>__<entity> in models/staging/<source>/, silver slv_/int_ in models/silver/<domain>/, "
         "marts fct_/dim_/rpt_/agg_ in models/marts/<domain>/"
     ),
     "contract-not-enforced": "mart models and public models enforce their contract",
@@ -34,7 +34,7 @@ RULES: dict[str, str] = {
 # Folders the layer rules do not apply to, and why. Documentation rules still do.
 EXEMPT_FOLDERS: dict[str, str] = {
     "models/observability/": (
-        "the platform's own observability tables (dbt/macros/observability), created by the "
+        "the platform's own observability tables (dbt/packages/lakehouse_observability), created by the "
         "observability_table materialization: not a business layer, named as elementary users know them"
     ),
 }
@@ -45,7 +45,7 @@ NOT_NULL_TESTS = {"not_null", "expect_column_values_to_not_be_null"}
 COMPOUND_KEY_TESTS = {"unique_combination_of_columns", "expect_compound_columns_to_be_unique"}
 MART_PREFIXES = ("fct_", "dim_", "rpt_", "agg_")
 SILVER_PREFIXES = ("slv_", "int_")
-BRONZE_NAME = re.compile(r"^brz_(?P<source>[a-z0-9_]+?)__(?P<entity>[a-z0-9_]+)$")
+STAGING_NAME = re.compile(r"^stg_(?P<source>[a-z0-9_]+?)__(?P<entity>[a-z0-9_]+)$")
 
 
 @dataclass(frozen=True)
@@ -125,13 +125,13 @@ def _check_sources(uid: str, model: dict, path: PurePosixPath, sources: dict) ->
         return []
     found = []
     names = ", ".join(_source_label(sources, p) for p in source_parents)
-    if not _under(path, "models/bronze/"):
+    if not _under(path, "models/staging/"):
         found.append(
             Violation(
-                "source-outside-bronze",
+                "source-outside-staging",
                 uid,
                 str(path),
-                f"reads source {names}; select from its bronze model (models/bronze/<source>/brz_...) instead",
+                f"reads source {names}; select from its staging model (models/staging/<source>/stg_...) instead",
             )
         )
     others = [p for p in parents if not p.startswith("source.")]
@@ -143,7 +143,7 @@ def _check_sources(uid: str, model: dict, path: PurePosixPath, sources: dict) ->
                 uid,
                 str(path),
                 f"joins source {_source_label(sources, source_parents[0])} with {joined}; give each source table "
-                "its own bronze model and join those",
+                "its own staging model and join those",
             )
         )
     return found
@@ -173,18 +173,18 @@ def _check_naming(uid: str, model: dict, path: PurePosixPath, sources: dict) -> 
     name = model["name"]
     parts = path.parts
     problem = None
-    if _under(path, "models/bronze/"):
+    if _under(path, "models/staging/"):
         folder = parts[2] if len(parts) > 3 else None
-        match = BRONZE_NAME.match(name)
+        match = STAGING_NAME.match(name)
         read = {sources[p]["source_name"] for p in model.get("depends_on", {}).get("nodes", []) if p in sources}
         if folder is None:
-            problem = "bronze models live in models/bronze/<source>/"
+            problem = "staging models live in models/staging/<source>/"
         elif match is None:
-            problem = f"bronze models are named brz_{folder}__<entity>"
+            problem = f"staging models are named stg_{folder}__<entity>"
         elif match["source"] != folder:
-            problem = f"is in models/bronze/{folder}/ but named for source {match['source']!r}"
+            problem = f"is in models/staging/{folder}/ but named for source {match['source']!r}"
         elif read and read != {folder}:
-            problem = f"is in models/bronze/{folder}/ but reads source {', '.join(sorted(read))}"
+            problem = f"is in models/staging/{folder}/ but reads source {', '.join(sorted(read))}"
     elif _under(path, "models/silver/"):
         if len(parts) < 4:
             problem = "silver models live in models/silver/<domain>/"
@@ -196,7 +196,7 @@ def _check_naming(uid: str, model: dict, path: PurePosixPath, sources: dict) -> 
         elif not name.startswith(MART_PREFIXES):
             problem = "mart models are named fct_<process> or dim_<entity> (rpt_/agg_ for reports and aggregates)"
     else:
-        problem = "is outside the layers; models live in models/bronze/, models/silver/ or models/marts/"
+        problem = "is outside the layers; models live in models/staging/, models/silver/ or models/marts/"
     if problem is None:
         return []
     return [Violation("naming-and-folder", uid, str(path), problem)]

@@ -1,5 +1,5 @@
 {#-
-    Layers are fixed databases (bronze, silver, sales, finance, ...), not prefixed per developer:
+    Layers are fixed databases (staging, silver, sales, finance, ...), not prefixed per developer:
     the metastore is per lakehouse root, so isolation comes from the root, not the schema name.
 -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}

@@ -10,7 +10,7 @@ with bronze_latest as (
         currency_code,
         amount,
         row_number() over (partition by charge_id order by updated_at desc, _loaded_at desc) as version_rank
-    from {{ ref('brz_stripe__charges') }}
+    from {{ ref('stg_stripe__charges') }}
 
 ),
 

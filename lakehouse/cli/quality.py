@@ -146,9 +146,10 @@ def _parse_project(target: Path) -> Path:
     """`dbt parse` of the project into `target`; parsing reads files only and never connects."""
     from dbt.cli.main import dbtRunner
 
-    from lakehouse.dbt_runner import DBT_DIR
+    from lakehouse.dbt_runner import DBT_DIR, install_packages
 
-    with console.status("dbt parse…"):
+    with console.status("dbt deps, dbt parse…"):
+        install_packages()
         result = dbtRunner().invoke(
             ["parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target)]
         )

@@ -26,7 +26,7 @@ PERIOD_HOURS = {"minute": 1 / 60, "hour": 1.0, "day": 24.0}
 SECONDS_METRICS = {"freshness", "event_freshness"}
 HISTORY_RUNS = 20
 MAX_ANOMALY_CHARTS = 40
-LAYERS = ("bronze", "silver", "marts", "observability")
+LAYERS = ("staging", "silver", "marts", "observability")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Reading the observability tables (dbt/models/observability) through the Thrift server.
+"""Reading the observability tables (dbt/packages/lakehouse_observability) through the Thrift server.
 
 Every table is optional: a project that never ran a test has no scores, one that never ran
 `dbt source freshness` no freshness results. A missing table reads as empty, never as an error.

@@ -1,4 +1,4 @@
-"""The project's generic test library (dbt/macros/expectations, dbt/macros/utils) tested on fixtures.
+"""The project's generic test library (dbt/packages/dbt_expectations, dbt_utils) tested on fixtures.
 
 tests/dbt_fixtures/generic_tests has tiny seeds and views and, for every generic test of the library,
 instances named `pass__<test>__<case>`, which must pass, and `fail__<test>__<case>`, which must fail
@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from lakehouse.dbt_runner import install_packages
 from tests.helpers.spark import PROJECT_DIR, SparkServer
 
 FIXTURE_PROJECT = PROJECT_DIR / "tests" / "dbt_fixtures" / "generic_tests"
-MACROS_DIR = PROJECT_DIR / "dbt" / "macros"
-LIBRARY_DIRS = (MACROS_DIR / "expectations", MACROS_DIR / "utils")
+PACKAGES_DIR = PROJECT_DIR / "dbt" / "packages"
+LIBRARY_PACKAGES = ("dbt_expectations", "dbt_utils")
+LIBRARY_DIRS = tuple(PACKAGES_DIR / package / "macros" for package in LIBRARY_PACKAGES)
 TEST_BLOCK = re.compile(r"\{%-?\s*test\s+(\w+)\s*\(")
 CASE_NAME = re.compile(r"^(pass|fail)__(\w+?)__\w+$")
 
@@ -59,6 +61,7 @@ def first_lines(message: str, count: int = 4) -> str:
 
 def dbt(args: list[str], target_path: Path, callbacks: list | None = None) -> dbtRunnerResult:
     """Run dbt in-process on the fixture project, with the main project's profiles.yml."""
+    install_packages(FIXTURE_PROJECT)  # the library under test, as local packages
     common = ["--project-dir", str(FIXTURE_PROJECT), "--profiles-dir", str(PROJECT_DIR / "dbt")]
     return dbtRunner(callbacks=callbacks).invoke([*args, *common, "--target-path", str(target_path)])
 
@@ -133,21 +136,19 @@ def test_every_library_macro_is_documented_with_its_arguments(tmp_path: Path) ->
 
     def collect(event) -> None:
         if event.info.name == "InvalidMacroAnnotation":
-            annotations.append(f"{event.data.macro_file_path}: {event.data.msg}")
+            annotations.append(f"{event.data.macro_unique_id}: {event.data.msg}")
 
     result = dbt(["parse"], tmp_path, callbacks=[collect])
     assert result.exception is None and result.success, f"dbt parse failed: {result.exception}"
 
     undocumented = []
     for macro in result.result.macros.values():
-        path = (FIXTURE_PROJECT / macro.original_file_path).resolve()
-        if not any(path.is_relative_to(directory) for directory in LIBRARY_DIRS):
+        if macro.package_name not in LIBRARY_PACKAGES:
             continue
         if not macro.description.strip():
             undocumented.append(f"{macro.name}: no description")
         for argument in macro.arguments:
             if not (argument.type and (argument.description or "").strip()):
                 undocumented.append(f"{macro.name}: argument {argument.name} lacks a type or a description")
-    library_paths = [str(directory.relative_to(PROJECT_DIR)) for directory in LIBRARY_DIRS]
-    mismatched = [note for note in annotations if any(part in note for part in library_paths)]
+    mismatched = [note for note in annotations if note.split(".")[1] in LIBRARY_PACKAGES]
     assert not undocumented + mismatched, "\n".join(undocumented + mismatched)

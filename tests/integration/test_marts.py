@@ -21,7 +21,7 @@ from tests.helpers.company_lakehouse import DAYS, CompanyLakehouse
 
 MART_SCHEMAS = ("sales", "marketing", "finance", "hr")
 CENT = Decimal("0.01")
-# The generic tests (dbt/macros/) that tie a mart to the silver models or marts it is built from.
+# The generic tests (dbt/packages/) that tie a mart to the silver models or marts it is built from.
 RECONCILIATION_TESTS = {"expect_table_aggregation_to_equal_other_table", "equal_rowcount"}
 # Orders placed in paid sessions (the truth's conversions) are counted from MongoDB's sessions. The
 # generator delays 4% of app sessions by a day (phones uploading late), so on the last day of the
@@ -95,13 +95,13 @@ def test_sales_revenue_per_day_equals_the_ground_truth(lakehouse: CompanyLakehou
         str(day): (gross, refunds, net)
         for day, gross, refunds, net in lakehouse.query(
             "select revenue_date, sum(gross_amount_usd), sum(refund_amount_usd), sum(net_amount_usd) "
-            "from sales.fct_daily_revenue group by revenue_date"
+            "from sales.agg_revenue_daily group by revenue_date"
         )
     }
     by_currency = {
         (str(day), currency): (gross, refunds)
         for day, currency, gross, refunds in lakehouse.query(
-            "select revenue_date, currency_code, gross_amount, refund_amount from sales.fct_daily_revenue"
+            "select revenue_date, currency_code, gross_amount, refund_amount from sales.agg_revenue_daily"
         )
     }
     assert len(truth["days"]) == DAYS
@@ -140,7 +140,7 @@ def test_finance_mrr_at_each_month_end_equals_the_ground_truth(lakehouse: Compan
 def test_hr_headcount_per_month_and_organisation_equals_the_ground_truth(lakehouse: CompanyLakehouse) -> None:
     truth = lakehouse.truth("headcount")
     rows = lakehouse.query(
-        "select month_start_date, organization_code, organization_id, headcount from hr.fct_headcount_monthly"
+        "select month_start_date, organization_code, organization_id, headcount from hr.agg_headcount_monthly"
     )
     mart = {(str(month)[:7], code): (organization_id, count) for month, code, organization_id, count in rows}
     compared = 0
@@ -162,7 +162,7 @@ def test_marketing_campaign_days_equal_the_ground_truth(lakehouse: CompanyLakeho
     rows = lakehouse.query(
         "select ad_platform, campaign_id, report_date, spend_usd, impressions, clicks, platform_conversions, "
         "platform_conversion_value_usd, session_orders, session_revenue_usd, campaign_name "
-        "from marketing.fct_campaign_performance"
+        "from marketing.agg_campaign_performance_daily"
     )
     mart = {(row[1], str(row[2])): row for row in rows}
     last_day = max(row["date"] for row in truth["rows"])
@@ -229,7 +229,7 @@ def test_a_bi_tool_reads_every_mart_through_the_thrift_endpoint(
         first, last, orders = cursor.fetchone()
         assert (str(first), str(last)) == ("2026-01-01", "2026-01-30") and orders > 0
         cursor.execute(
-            "select sales_region, sum(gross_sales_usd) from sales.agg_daily_sales group by sales_region order by 2 desc"
+            "select sales_region, sum(gross_sales_usd) from sales.agg_sales_daily group by sales_region order by 2 desc"
         )
         assert {region for region, _ in cursor.fetchall()} >= {"North America", "Europe"}
         cursor.close()
@@ -251,7 +251,7 @@ def test_delta_enforces_the_contracts_and_facts_are_partitioned_and_z_ordered(la
 
     # a write breaking a contract's key constraint is refused by Delta, whoever writes
     with pytest.raises(Exception, match=r"(?i)check constraint|violat"):
-        lakehouse.query("insert into sales.fct_daily_revenue (revenue_date, currency_code) values (null, 'USD')")
+        lakehouse.query("insert into sales.agg_revenue_daily (revenue_date, currency_code) values (null, 'USD')")
 
 
 def query_dicts(lakehouse: CompanyLakehouse, sql: str) -> list[dict]:
@@ -311,6 +311,6 @@ def test_the_restricted_hr_mart_is_the_only_place_with_names_and_pay(
         for node in mart_models.values()
         if node["schema"] == "hr"
     )
-    paid = lakehouse.query("select count(*), sum(gross_pay_usd) from hr.fct_payroll_cost")[0]
+    paid = lakehouse.query("select count(*), sum(gross_pay_usd) from hr.agg_payroll_cost_monthly")[0]
     salaries = lakehouse.query("select count(monthly_salary_usd) from hr.dim_employees")[0][0]
     assert paid[0] > 0 and paid[1] > 0 and salaries > 0

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from lakehouse.catalog import thrift_cursor
 from lakehouse.cli import app
+from lakehouse.dbt_runner import install_packages
 from tests.helpers.spark import PROJECT_DIR, SparkServer
 
 FIXTURE = PROJECT_DIR / "tests" / "dbt_fixtures" / "anomalies"
@@ -53,6 +54,7 @@ class FixtureBuild:
 
 
 def run_fixture(target: Path, *args: str, variables: dict | None = None):
+    install_packages(FIXTURE)  # the observability package itself, local
     command = [*args, "--project-dir", str(FIXTURE), "--profiles-dir", str(FIXTURE)]
     command += ["--target-path", str(target), "--log-path", str(target / "logs")]
     if variables:
@@ -245,7 +247,8 @@ def test_schema_changes_reports_added_removed_and_retyped_columns_once(built: Fi
 
 
 def test_observability_tables_are_documented_column_for_column(built: FixtureBuild) -> None:
-    documented = yaml.safe_load((PROJECT_DIR / "dbt/models/observability/_observability__models.yml").read_text())
+    models_yml = PROJECT_DIR / "dbt/packages/lakehouse_observability/models/observability/_observability__models.yml"
+    documented = yaml.safe_load(models_yml.read_text())
     for model in documented["models"]:
         columns = [row[0] for row in built.query(f"describe {SCHEMA}.{model['name']}") if row[0] and row[0][0] != "#"]
         assert columns == [c["name"] for c in model["columns"]], model["name"]

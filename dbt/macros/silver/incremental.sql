@@ -1,5 +1,5 @@
 {#-
-    Helpers shared by the incremental silver models (see _silver__macros.yml).
+    The late-version guard shared by the incremental silver models (see _silver__macros.yml).
 -#}
 
 {% macro exclude_older_than_current(relation_alias, unique_key, updated_at='updated_at') -%}
@@ -18,8 +18,3 @@
     {%- endif -%}
 {%- endmacro %}
 
-
-{% macro to_usd(amount, currency_code, rates_alias='exchange_rates') -%}
-    {#- Converts with the reference rates joined as `rates_alias` (usd_per_unit), to cents. -#}
-    cast(round({{ amount }} * {{ rates_alias }}.usd_per_unit, 2) as decimal(18, 2))
-{%- endmacro %}

@@ -1,7 +1,7 @@
 {#-
     Inventory valuation: stock on hand per product and warehouse (app database) at the catalogue's unit
     cost, in USD and in the currency of the entity whose books carry the warehouse (EU stock in EUR at
-    the reference rate), as of each stock record's latest change.
+    the reference rate silver recorded), as of each stock record's latest change.
 -#}
 
 with inventory_levels as (
@@ -16,18 +16,6 @@ products as (
 
 ),
 
-warehouses as (
-
-    select * from {{ ref('warehouses') }}
-
-),
-
-exchange_rates as (
-
-    select * from {{ ref('exchange_rates') }}
-
-),
-
 valued as (
 
     select
@@ -35,24 +23,17 @@ valued as (
         inventory_levels.warehouse_code,
         inventory_levels.sku,
         products.category as product_category,
-        warehouses.entity_code,
-        warehouses.entity_currency_code,
+        inventory_levels.entity_code,
+        inventory_levels.entity_currency_code,
         inventory_levels.quantity_on_hand,
         inventory_levels.quantity_reserved,
         products.unit_cost as unit_cost_usd,
         inventory_levels.quantity_on_hand * products.unit_cost as inventory_value_usd,
-        exchange_rates.usd_per_unit as entity_usd_per_unit,
+        inventory_levels.entity_usd_per_unit,
         inventory_levels.updated_at
     from inventory_levels
     inner join products
         on inventory_levels.product_id = products.product_id
-    left join warehouses
-        on inventory_levels.warehouse_code = warehouses.warehouse_code
-    left join exchange_rates
-        on
-            warehouses.entity_currency_code = exchange_rates.currency_code
-            and to_date(inventory_levels.updated_at)
-            between exchange_rates.valid_from_date and exchange_rates.valid_to_date
     where not inventory_levels.is_deleted
 
 ),

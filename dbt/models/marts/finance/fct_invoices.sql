@@ -22,12 +22,6 @@ subscriptions as (
 
 ),
 
-exchange_rates as (
-
-    select * from {{ ref('exchange_rates') }}
-
-),
-
 as_of as (
 
     select max(payment_date) as as_of_date
@@ -81,15 +75,11 @@ aged as (
     select
         statused.*,
         case when statused.invoice_status = 'open' then statused.amount else 0 end as outstanding_amount,
+        case when statused.invoice_status = 'open' then statused.amount_usd else 0 end as outstanding_amount_usd,
         case
             when statused.invoice_status = 'open' then datediff(statused.as_of_date, statused.payment_date)
-        end as days_outstanding,
-        exchange_rates.usd_per_unit
+        end as days_outstanding
     from statused
-    left join exchange_rates
-        on
-            statused.currency_code = exchange_rates.currency_code
-            and statused.payment_date between exchange_rates.valid_from_date and exchange_rates.valid_to_date
 
 ),
 
@@ -119,8 +109,8 @@ final as (
         cast(amount as decimal(18, 2)) as invoice_amount,
         cast(amount_succeeded as decimal(18, 2)) as paid_amount,
         cast(outstanding_amount as decimal(18, 2)) as outstanding_amount,
-        cast(round(amount * usd_per_unit, 2) as decimal(18, 2)) as invoice_amount_usd,
-        cast(round(outstanding_amount * usd_per_unit, 2) as decimal(18, 2)) as outstanding_amount_usd,
+        cast(amount_usd as decimal(18, 2)) as invoice_amount_usd,
+        cast(outstanding_amount_usd as decimal(18, 2)) as outstanding_amount_usd,
         -- dates
         cast(payment_date as date) as invoice_date,
         cast(payment_date as date) as due_date,

@@ -3,8 +3,8 @@
 
     A subscription counts at a month end when it started before it and had not ended by then (active
     or past due). Its price and seats are those of the subscription's version in force at the month end
-    (snp_subscriptions, SCD2 on Stripe's `updated`); for months before the first version captured, the
-    earliest version stands in. The month in progress is the month of the latest subscription change,
+    (snp_subscriptions, SCD2 on Stripe's `updated`), in USD as silver converted it
+    (subscription_amount_usd); for months before the first version captured, the earliest version stands in. The month in progress is the month of the latest subscription change,
     and its "month end" is the current state.
 
     Movement of a customer's MRR from the previous month end: new (from nothing, first time),
@@ -24,25 +24,16 @@ identity_map as (
 
 ),
 
-exchange_rates as (
+subscription_latest as (
 
-    select * from {{ ref('exchange_rates') }}
+    {{ latest_version('subscription_versions', 'subscription_id', order_by=['dbt_valid_from desc']) }}
 
 ),
 
 latest_versions as (
 
-    select *
-    from (
-        select
-            subscription_versions.*,
-            row_number() over (
-                partition by subscription_versions.subscription_id
-                order by subscription_versions.dbt_valid_from desc
-            ) as version_rank
-        from subscription_versions
-    ) as versions
-    where version_rank = 1 and not is_deleted
+    select * from subscription_latest
+    where not is_deleted
 
 ),
 
@@ -84,9 +75,7 @@ priced as (
 
     select
         live_subscription_months.*,
-        subscription_versions.unit_amount,
-        subscription_versions.quantity,
-        subscription_versions.currency_code,
+        subscription_versions.subscription_amount_usd,
         row_number() over (
             partition by live_subscription_months.subscription_id, live_subscription_months.month_start_date
             order by
@@ -110,16 +99,12 @@ subscription_mrr as (
         coalesce(identity_map.customer_key, md5(concat('stripe.customers:', priced.stripe_customer_id)))
             as customer_key,
         priced.month_start_date,
-        round(priced.unit_amount * priced.quantity * exchange_rates.usd_per_unit, 2) as mrr_usd
+        priced.subscription_amount_usd as mrr_usd
     from priced
     left join identity_map
         on
             identity_map.source_system = 'stripe.customers'
             and priced.stripe_customer_id = identity_map.source_record_id
-    left join exchange_rates
-        on
-            priced.currency_code = exchange_rates.currency_code
-            and priced.month_start_date between exchange_rates.valid_from_date and exchange_rates.valid_to_date
     where priced.version_rank = 1
 
 ),

@@ -4,7 +4,8 @@
 
     Status: matched (collected = order total, and a cancelled order fully refunded); unpaid (nothing
     collected for a live order); amount_mismatch (collected differs from the total); currency_mismatch;
-    cancelled_not_refunded; payment_without_order.
+    cancelled_not_refunded; payment_without_order. USD amounts are silver's: orders and charges at the
+    reference rate of their day, refunds of theirs.
 -#}
 
 with orders as (
@@ -25,12 +26,6 @@ refunds as (
 
 ),
 
-exchange_rates as (
-
-    select * from {{ ref('exchange_rates') }}
-
-),
-
 order_payments as (
 
     select
@@ -40,6 +35,7 @@ order_payments as (
         count_if(is_succeeded) as succeeded_charge_count,
         count_if(not is_succeeded) as failed_charge_count,
         sum(amount_succeeded) as collected_amount,
+        sum(case when is_succeeded then amount_usd else 0 end) as collected_amount_usd,
         min(payment_date) as first_payment_date
     from payments
     where payment_purpose = 'order' and not is_deleted
@@ -51,7 +47,8 @@ order_refunds as (
 
     select
         order_number,
-        sum(refund_amount) as refunded_amount
+        sum(refund_amount) as refunded_amount,
+        sum(refund_amount_usd) as refunded_amount_usd
     from refunds
     where refund_status not in ('failed', 'canceled') and order_number is not null
     group by order_number
@@ -75,12 +72,15 @@ joined as (
         order_payments.payment_currency_code,
         coalesce(order_payments.payment_currency_count, 0) as payment_currency_count,
         live_orders.order_amount,
+        live_orders.order_amount_usd,
         coalesce(live_orders.is_cancelled, false) as is_cancelled,
         live_orders.order_id is not null as has_order,
         coalesce(order_payments.succeeded_charge_count, 0) as succeeded_charge_count,
         coalesce(order_payments.failed_charge_count, 0) as failed_charge_count,
         coalesce(order_payments.collected_amount, 0) as collected_amount,
-        coalesce(order_refunds.refunded_amount, 0) as refunded_amount
+        coalesce(order_payments.collected_amount_usd, 0) as collected_amount_usd,
+        coalesce(order_refunds.refunded_amount, 0) as refunded_amount,
+        coalesce(order_refunds.refunded_amount_usd, 0) as refunded_amount_usd
     from live_orders
     full outer join order_payments
         on live_orders.order_number = order_payments.order_number
@@ -102,13 +102,8 @@ reconciled as (
                 then 'amount_mismatch'
             when joined.is_cancelled and joined.refunded_amount < joined.collected_amount then 'cancelled_not_refunded'
             else 'matched'
-        end as reconciliation_status,
-        exchange_rates.usd_per_unit
+        end as reconciliation_status
     from joined
-    left join exchange_rates
-        on
-            joined.currency_code = exchange_rates.currency_code
-            and joined.order_date between exchange_rates.valid_from_date and exchange_rates.valid_to_date
 
 ),
 
@@ -132,9 +127,9 @@ final as (
         cast(refunded_amount as decimal(18, 2)) as refunded_amount,
         cast(collected_amount - coalesce(order_amount, 0) as decimal(18, 2)) as collected_less_ordered_amount,
         -- amounts, in USD
-        cast(round(coalesce(order_amount, 0) * usd_per_unit, 2) as decimal(18, 2)) as order_amount_usd,
-        cast(round(collected_amount * usd_per_unit, 2) as decimal(18, 2)) as collected_amount_usd,
-        cast(round(refunded_amount * usd_per_unit, 2) as decimal(18, 2)) as refunded_amount_usd,
+        cast(coalesce(order_amount_usd, 0) as decimal(18, 2)) as order_amount_usd,
+        cast(collected_amount_usd as decimal(18, 2)) as collected_amount_usd,
+        cast(refunded_amount_usd as decimal(18, 2)) as refunded_amount_usd,
         -- dates
         cast(order_date as date) as order_date
     from reconciled

@@ -10,9 +10,9 @@ with employees as (
 
 ),
 
-organisations as (
+organizations as (
 
-    select * from {{ ref('slv_organisations') }}
+    select * from {{ ref('slv_organizations') }}
 
 ),
 
@@ -38,7 +38,7 @@ joined as (
         cast(employees.first_name as string) as first_name,
         cast(employees.last_name as string) as last_name,
         cast(employees.work_email as string) as work_email,
-        cast(organisations.organization_code as string) as organization_code,
+        cast(organizations.organization_code as string) as organization_code,
         cast(employees.organization_name as string) as organization_name,
         cast(employees.job_id as string) as job_id,
         cast(employees.business_title as string) as business_title,
@@ -65,8 +65,8 @@ joined as (
         cast(employees.updated_at as timestamp) as updated_at
     from employees
     cross join as_of
-    left join organisations
-        on employees.organization_id = organisations.organization_id
+    left join organizations
+        on employees.organization_id = organizations.organization_id
     where not employees.is_deleted
 
 ),

@@ -8,7 +8,8 @@
 {#-
     Shop orders with what was paid and refunded for each (Stripe), their lines summarised, the sales
     region of the shipping country, and the customer's order sequence. Amounts in the order currency
-    and in USD at the reference rates.
+    and in USD (converted in silver at the reference rates: orders on the order date, refunds on the
+    refund date).
 -#}
 
 with orders as (
@@ -41,12 +42,6 @@ countries as (
 
 ),
 
-exchange_rates as (
-
-    select * from {{ ref('exchange_rates') }}
-
-),
-
 order_payments as (
 
     select
@@ -64,7 +59,8 @@ order_refunds as (
     select
         order_number,
         count(*) as refund_count,
-        sum(refund_amount) as refunded_amount
+        sum(refund_amount) as refunded_amount,
+        sum(refund_amount_usd) as refunded_amount_usd
     from refunds
     where refund_status not in ('failed', 'canceled')
     group by order_number
@@ -106,7 +102,7 @@ joined as (
         coalesce(order_payments.paid_amount, 0) as paid_amount,
         coalesce(order_refunds.refund_count, 0) as refund_count,
         coalesce(order_refunds.refunded_amount, 0) as refunded_amount,
-        exchange_rates.usd_per_unit
+        coalesce(order_refunds.refunded_amount_usd, 0) as refunded_amount_usd
     from live_orders
     left join countries
         on live_orders.shipping_country_code = countries.country_code
@@ -116,10 +112,6 @@ joined as (
         on live_orders.order_number = order_payments.order_number
     left join order_refunds
         on live_orders.order_number = order_refunds.order_number
-    left join exchange_rates
-        on
-            live_orders.currency_code = exchange_rates.currency_code
-            and live_orders.order_date between exchange_rates.valid_from_date and exchange_rates.valid_to_date
 
 ),
 
@@ -155,10 +147,9 @@ final as (
         cast(refunded_amount as decimal(18, 2)) as refunded_amount,
         cast(order_amount - refunded_amount as decimal(18, 2)) as net_amount,
         -- amounts, in USD
-        cast(round(order_amount * usd_per_unit, 2) as decimal(18, 2)) as order_amount_usd,
-        cast(round(refunded_amount * usd_per_unit, 2) as decimal(18, 2)) as refunded_amount_usd,
-        cast(round(order_amount * usd_per_unit, 2) - round(refunded_amount * usd_per_unit, 2) as decimal(18, 2))
-            as net_amount_usd,
+        cast(order_amount_usd as decimal(18, 2)) as order_amount_usd,
+        cast(refunded_amount_usd as decimal(18, 2)) as refunded_amount_usd,
+        cast(order_amount_usd - refunded_amount_usd as decimal(18, 2)) as net_amount_usd,
         -- dates
         cast(order_date as date) as order_date,
         {{ month_start('order_date') }} as order_month,

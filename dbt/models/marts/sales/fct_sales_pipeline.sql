@@ -9,24 +9,10 @@ with opportunities as (
 
 ),
 
-exchange_rates as (
-
-    select * from {{ ref('exchange_rates') }}
-
-),
-
 live_opportunities as (
 
-    select
-        opportunities.*,
-        exchange_rates.usd_per_unit
-    from opportunities
-    left join exchange_rates
-        on
-            opportunities.currency_code = exchange_rates.currency_code
-            and to_date(opportunities.created_at)
-            between exchange_rates.valid_from_date and exchange_rates.valid_to_date
-    where not opportunities.is_deleted
+    select * from opportunities
+    where not is_deleted
 
 ),
 
@@ -59,8 +45,8 @@ final as (
         cast(currency_code as string) as currency_code,
         cast(amount as decimal(18, 2)) as amount,
         cast(probability_pct as decimal(5, 2)) as probability_pct,
-        cast(round(amount * usd_per_unit, 2) as decimal(18, 2)) as amount_usd,
-        cast(round(amount * usd_per_unit * probability_pct / 100, 2) as decimal(18, 2)) as weighted_amount_usd,
+        cast(amount_usd as decimal(18, 2)) as amount_usd,
+        cast(weighted_amount_usd as decimal(18, 2)) as weighted_amount_usd,
         -- dates
         cast(to_date(created_at) as date) as created_date,
         cast(close_date as date) as close_date,

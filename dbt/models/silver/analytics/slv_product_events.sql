@@ -8,14 +8,14 @@
 
 with mixpanel_events as (
 
-    select * from {{ ref('brz_mixpanel__events') }}
+    select * from {{ ref('stg_mixpanel__events') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 amplitude_events as (
 
-    select * from {{ ref('brz_amplitude__events') }}
+    select * from {{ ref('stg_amplitude__events') }}
     {{ loaded_since_last_build() }}
 
 ),
@@ -69,16 +69,13 @@ unioned as (
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by _loaded_at desc
-        ) as version_rank
-    from unioned
-    where event_name is not null and event_at is not null
+    {{ latest_version(
+        'unioned', 'event_id',
+        order_by=['_loaded_at desc'],
+        where='event_name is not null and event_at is not null',
+    ) }}
 
 ),
 
@@ -103,8 +100,7 @@ final as (
         event_at,
         -- audit
         _loaded_at
-    from ranked
-    where version_rank = 1
+    from latest
 
 )
 

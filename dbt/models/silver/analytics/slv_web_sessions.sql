@@ -4,20 +4,14 @@
 
 with sessions as (
 
-    select * from {{ ref('brz_mongodb__user_sessions') }}
+    select * from {{ ref('stg_mongodb__user_sessions') }}
     {{ loaded_since_last_build() }}
 
 ),
 
-ranked as (
+deduplicated as (
 
-    select
-        *,
-        row_number() over (
-            partition by session_id
-            order by ended_at desc nulls last, _loaded_at desc
-        ) as version_rank
-    from sessions
+    {{ latest_version('sessions', 'session_id', order_by=['ended_at desc nulls last', '_loaded_at desc']) }}
 
 ),
 
@@ -41,8 +35,7 @@ latest as (
         ended_at,
         coalesce(ended_at, started_at) as updated_at,
         _loaded_at
-    from ranked
-    where version_rank = 1
+    from deduplicated
 
 ),
 

@@ -4,7 +4,7 @@
 
 with charges as (
 
-    select * from {{ ref('brz_stripe__charges') }}
+    select * from {{ ref('stg_stripe__charges') }}
     {{ loaded_since_last_build() }}
 
 ),
@@ -15,22 +15,9 @@ exchange_rates as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by charge_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from charges
-
-),
-
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('charges', 'charge_id') }}
 
 ),
 
@@ -61,6 +48,7 @@ joined as (
         latest.amount_refunded,
         case when latest.charge_status = 'succeeded' then latest.amount else 0 end as amount_succeeded,
         {{ to_usd('latest.amount', 'latest.currency_code') }} as amount_usd,
+        exchange_rates.usd_per_unit,
         -- dates
         to_date(latest.created_at) as payment_date,
         latest.created_at,
@@ -68,10 +56,7 @@ joined as (
         -- audit
         latest._loaded_at
     from latest
-    left join exchange_rates
-        on
-            latest.currency_code = exchange_rates.currency_code
-            and to_date(latest.created_at) between exchange_rates.valid_from_date and exchange_rates.valid_to_date
+    {{ join_exchange_rate('latest.currency_code', 'to_date(latest.created_at)') }}
     {{ exclude_older_than_current('latest', 'charge_id') }}
 
 ),

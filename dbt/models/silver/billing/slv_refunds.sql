@@ -4,7 +4,7 @@
 
 with charges as (
 
-    select * from {{ ref('brz_stripe__charges') }}
+    select * from {{ ref('stg_stripe__charges') }}
     {{ loaded_since_last_build() }}
 
 ),
@@ -15,29 +15,22 @@ exchange_rates as (
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by charge_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from charges
+    {{ latest_version('charges', 'charge_id') }}
 
 ),
 
 refunds as (
 
     select
-        ranked.charge_id,
-        ranked.customer_id,
-        ranked.order_number,
-        ranked.updated_at,
-        ranked._loaded_at,
-        explode(ranked.refunds) as refund
-    from ranked
-    where ranked.version_rank = 1
+        latest.charge_id,
+        latest.customer_id,
+        latest.order_number,
+        latest.updated_at,
+        latest._loaded_at,
+        explode(latest.refunds) as refund
+    from latest
 
 ),
 
@@ -57,6 +50,7 @@ final as (
         upper(refunds.refund.currency) as currency_code,
         cast(refunds.refund.amount / 100 as decimal(18, 2)) as refund_amount,
         {{ to_usd('refunds.refund.amount / 100', 'upper(refunds.refund.currency)') }} as refund_amount_usd,
+        exchange_rates.usd_per_unit,
         -- dates
         to_date(timestamp_seconds(refunds.refund.created)) as refund_date,
         timestamp_seconds(refunds.refund.created) as refunded_at,
@@ -64,11 +58,7 @@ final as (
         -- audit
         refunds._loaded_at
     from refunds
-    left join exchange_rates
-        on
-            upper(refunds.refund.currency) = exchange_rates.currency_code
-            and to_date(timestamp_seconds(refunds.refund.created))
-            between exchange_rates.valid_from_date and exchange_rates.valid_to_date
+    {{ join_exchange_rate('upper(refunds.refund.currency)', 'to_date(timestamp_seconds(refunds.refund.created))') }}
     {{ exclude_older_than_current('refunds', 'charge_id') }}
 
 )

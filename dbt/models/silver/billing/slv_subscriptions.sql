@@ -8,13 +8,13 @@
 
 with stripe_subscriptions as (
 
-    select * from {{ ref('brz_stripe__subscriptions') }}
+    select * from {{ ref('stg_stripe__subscriptions') }}
 
 ),
 
 app_subscriptions as (
 
-    select * from {{ ref('brz_postgres__subscriptions') }}
+    select * from {{ ref('stg_postgres__subscriptions') }}
 
 ),
 
@@ -40,37 +40,19 @@ changed_subscriptions as (
 
 stripe_latest as (
 
-    select *
-    from (
-        select
-            stripe_subscriptions.*,
-            row_number() over (
-                partition by stripe_subscriptions.subscription_id
-                order by stripe_subscriptions.updated_at desc, stripe_subscriptions._loaded_at desc
-            ) as version_rank
-        from stripe_subscriptions
-        inner join changed_subscriptions
-            on stripe_subscriptions.subscription_id = changed_subscriptions.subscription_id
-    ) as versions
-    where version_rank = 1
+    {{ latest_version(
+        'stripe_subscriptions', 'subscription_id',
+        where='subscription_id in (select subscription_id from changed_subscriptions)',
+    ) }}
 
 ),
 
 app_latest as (
 
-    select *
-    from (
-        select
-            app_subscriptions.*,
-            row_number() over (
-                partition by app_subscriptions.stripe_subscription_id
-                order by app_subscriptions.updated_at desc, app_subscriptions._loaded_at desc
-            ) as version_rank
-        from app_subscriptions
-        inner join changed_subscriptions
-            on app_subscriptions.stripe_subscription_id = changed_subscriptions.subscription_id
-    ) as versions
-    where version_rank = 1
+    {{ latest_version(
+        'app_subscriptions', 'stripe_subscription_id',
+        where='stripe_subscription_id in (select subscription_id from changed_subscriptions)',
+    ) }}
 
 ),
 
@@ -123,12 +105,10 @@ final as (
 
     select
         joined.*,
-        {{ to_usd('joined.mrr_amount', 'joined.currency_code') }} as mrr_amount_usd
+        {{ to_usd('joined.mrr_amount', 'joined.currency_code') }} as mrr_amount_usd,
+        {{ to_usd('joined.unit_amount * joined.quantity', 'joined.currency_code') }} as subscription_amount_usd
     from joined
-    left join exchange_rates
-        on
-            joined.currency_code = exchange_rates.currency_code
-            and to_date(joined.updated_at) between exchange_rates.valid_from_date and exchange_rates.valid_to_date
+    {{ join_exchange_rate('joined.currency_code', 'to_date(joined.updated_at)') }}
     {{ exclude_older_than_current('joined', 'subscription_id') }}
 
 )

@@ -12,56 +12,56 @@
 
 with postgres_users as (
 
-    select * from {{ ref('brz_postgres__users') }}
+    select * from {{ ref('stg_postgres__users') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 mysql_customers as (
 
-    select * from {{ ref('brz_mysql__customer_data') }}
+    select * from {{ ref('stg_mysql__customer_data') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 salesforce_accounts as (
 
-    select * from {{ ref('brz_salesforce__accounts') }}
+    select * from {{ ref('stg_salesforce__accounts') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 salesforce_leads as (
 
-    select * from {{ ref('brz_salesforce__leads') }}
+    select * from {{ ref('stg_salesforce__leads') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 hubspot_contacts as (
 
-    select * from {{ ref('brz_hubspot__contacts') }}
+    select * from {{ ref('stg_hubspot__contacts') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 shopify_customers as (
 
-    select * from {{ ref('brz_shopify__customers') }}
+    select * from {{ ref('stg_shopify__customers') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 stripe_customers as (
 
-    select * from {{ ref('brz_stripe__customers') }}
+    select * from {{ ref('stg_stripe__customers') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 netsuite_customers as (
 
-    select * from {{ ref('brz_netsuite__customers') }}
+    select * from {{ ref('stg_netsuite__customers') }}
     {{ loaded_since_last_build() }}
 
 ),
@@ -235,15 +235,9 @@ unioned as (
 
 ),
 
-ranked as (
+deduplicated as (
 
-    select
-        *,
-        row_number() over (
-            partition by source_system, source_record_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from unioned
+    {{ latest_version('unioned', ['source_system', 'source_record_id']) }}
 
 ),
 
@@ -268,8 +262,7 @@ latest as (
         updated_at,
         -- audit
         _loaded_at
-    from ranked
-    where version_rank = 1
+    from deduplicated
 
 ),
 

@@ -8,14 +8,14 @@
 
 with quickbooks_lines as (
 
-    select * from {{ ref('brz_snowflake__financial_transactions') }}
+    select * from {{ ref('stg_snowflake__financial_transactions') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 sap_items as (
 
-    select * from {{ ref('brz_sap__financial_documents') }}
+    select * from {{ ref('stg_sap__financial_documents') }}
     {{ loaded_since_last_build() }}
 
 ),
@@ -76,15 +76,9 @@ unioned as (
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by gl_entry_id
-            order by updated_at desc nulls last, _loaded_at desc
-        ) as version_rank
-    from unioned
+    {{ latest_version('unioned', 'gl_entry_id', order_by=['updated_at desc nulls last', '_loaded_at desc']) }}
 
 ),
 
@@ -92,40 +86,36 @@ final as (
 
     select
         -- keys
-        ranked.gl_entry_id,
-        ranked.ledger_system,
-        ranked.entity_code,
-        ranked.company_code,
-        ranked.document_id,
-        ranked.document_line,
-        ranked.account_number,
+        latest.gl_entry_id,
+        latest.ledger_system,
+        latest.entity_code,
+        latest.company_code,
+        latest.document_id,
+        latest.document_line,
+        latest.account_number,
         -- attributes
-        ranked.document_type,
-        ranked.posting_side,
-        ranked.line_text,
-        ranked.reference,
+        latest.document_type,
+        latest.posting_side,
+        latest.line_text,
+        latest.reference,
         -- amounts
-        ranked.entity_currency_code,
-        cast(ranked.entity_amount as decimal(18, 2)) as entity_amount,
-        cast(case when ranked.posting_side = 'debit' then ranked.entity_amount else 0 end as decimal(18, 2))
+        latest.entity_currency_code,
+        cast(latest.entity_amount as decimal(18, 2)) as entity_amount,
+        cast(case when latest.posting_side = 'debit' then latest.entity_amount else 0 end as decimal(18, 2))
             as debit_amount,
-        cast(case when ranked.posting_side = 'credit' then -ranked.entity_amount else 0 end as decimal(18, 2))
+        cast(case when latest.posting_side = 'credit' then -latest.entity_amount else 0 end as decimal(18, 2))
             as credit_amount,
-        ranked.transaction_currency_code,
-        cast(ranked.transaction_amount as decimal(18, 2)) as transaction_amount,
-        {{ to_usd('ranked.entity_amount', 'ranked.entity_currency_code') }} as amount_usd,
+        latest.transaction_currency_code,
+        cast(latest.transaction_amount as decimal(18, 2)) as transaction_amount,
+        {{ to_usd('latest.entity_amount', 'latest.entity_currency_code') }} as amount_usd,
         -- dates
-        ranked.posting_date,
-        ranked.created_at,
-        ranked.updated_at,
+        latest.posting_date,
+        latest.created_at,
+        latest.updated_at,
         -- audit
-        ranked._loaded_at
-    from ranked
-    left join exchange_rates
-        on
-            ranked.entity_currency_code = exchange_rates.currency_code
-            and ranked.posting_date between exchange_rates.valid_from_date and exchange_rates.valid_to_date
-    where ranked.version_rank = 1
+        latest._loaded_at
+    from latest
+    {{ join_exchange_rate('latest.entity_currency_code', 'latest.posting_date') }}
 
 )
 

@@ -8,13 +8,13 @@
 
 with hr_employees as (
 
-    select * from {{ ref('brz_oracle__employee_data') }}
+    select * from {{ ref('stg_oracle__employee_data') }}
 
 ),
 
 workers as (
 
-    select * from {{ ref('brz_workday__employees') }}
+    select * from {{ ref('stg_workday__employees') }}
 
 ),
 
@@ -34,37 +34,19 @@ changed_employees as (
 
 hr_latest as (
 
-    select *
-    from (
-        select
-            hr_employees.*,
-            row_number() over (
-                partition by hr_employees.employee_id
-                order by hr_employees.updated_at desc, hr_employees._loaded_at desc
-            ) as version_rank
-        from hr_employees
-        inner join changed_employees
-            on hr_employees.employee_id = changed_employees.employee_id
-    ) as versions
-    where version_rank = 1
+    {{ latest_version(
+        'hr_employees', 'employee_id',
+        where='employee_id in (select employee_id from changed_employees)',
+    ) }}
 
 ),
 
 workers_latest as (
 
-    select *
-    from (
-        select
-            workers.*,
-            row_number() over (
-                partition by workers.employee_id
-                order by workers.updated_at desc, workers._loaded_at desc
-            ) as version_rank
-        from workers
-        inner join changed_employees
-            on workers.employee_id = changed_employees.employee_id
-    ) as versions
-    where version_rank = 1
+    {{ latest_version(
+        'workers', 'employee_id',
+        where='employee_id in (select employee_id from changed_employees)',
+    ) }}
 
 ),
 

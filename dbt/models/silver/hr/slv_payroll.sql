@@ -4,20 +4,20 @@
 
 with payroll as (
 
-    select * from {{ ref('brz_oracle__payroll_records') }}
+    select * from {{ ref('stg_oracle__payroll_records') }}
     {{ loaded_since_last_build() }}
 
 ),
 
-ranked as (
+exchange_rates as (
 
-    select
-        *,
-        row_number() over (
-            partition by payroll_id
-            order by created_at desc, _loaded_at desc
-        ) as version_rank
-    from payroll
+    select * from {{ ref('exchange_rates') }}
+
+),
+
+deduplicated as (
+
+    {{ latest_version('payroll', 'payroll_id', order_by=['created_at desc', '_loaded_at desc']) }}
 
 ),
 
@@ -25,24 +25,28 @@ latest as (
 
     select
         -- keys
-        payroll_id,
-        employee_id,
+        deduplicated.payroll_id,
+        deduplicated.employee_id,
         -- amounts
-        currency_code,
-        gross_pay,
-        tax_withheld,
-        benefits_deduction,
-        net_pay,
+        deduplicated.currency_code,
+        deduplicated.gross_pay,
+        deduplicated.tax_withheld,
+        deduplicated.benefits_deduction,
+        deduplicated.net_pay,
+        {{ to_usd('deduplicated.gross_pay', 'deduplicated.currency_code') }} as gross_pay_usd,
+        {{ to_usd('deduplicated.tax_withheld', 'deduplicated.currency_code') }} as tax_withheld_usd,
+        {{ to_usd('deduplicated.benefits_deduction', 'deduplicated.currency_code') }} as benefits_deduction_usd,
+        {{ to_usd('deduplicated.net_pay', 'deduplicated.currency_code') }} as net_pay_usd,
         -- dates
-        pay_period_start_date,
-        pay_period_end_date,
-        pay_date,
-        created_at,
-        created_at as updated_at,
+        deduplicated.pay_period_start_date,
+        deduplicated.pay_period_end_date,
+        deduplicated.pay_date,
+        deduplicated.created_at,
+        deduplicated.created_at as updated_at,
         -- audit
-        _loaded_at
-    from ranked
-    where version_rank = 1
+        deduplicated._loaded_at
+    from deduplicated
+    {{ join_exchange_rate('deduplicated.currency_code', 'deduplicated.pay_date') }}
 
 ),
 

@@ -4,27 +4,14 @@
 
 with positions as (
 
-    select * from {{ ref('brz_workday__positions') }}
+    select * from {{ ref('stg_workday__positions') }}
     {{ loaded_since_last_build() }}
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by position_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from positions
 
 ),
 
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('positions', 'position_id') }}
 
 ),
 

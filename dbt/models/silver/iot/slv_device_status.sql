@@ -4,20 +4,17 @@
 
 with shadow_updates as (
 
-    select * from {{ ref('brz_iot_core__device_status') }}
+    select * from {{ ref('stg_iot_core__device_status') }}
     {{ loaded_since_last_build() }}
 
 ),
 
-ranked as (
+deduplicated as (
 
-    select
-        *,
-        row_number() over (
-            partition by device_id
-            order by shadow_version desc, reported_at desc, _loaded_at desc
-        ) as version_rank
-    from shadow_updates
+    {{ latest_version(
+        'shadow_updates', 'device_id',
+        order_by=['shadow_version desc', 'reported_at desc', '_loaded_at desc'],
+    ) }}
 
 ),
 
@@ -32,8 +29,7 @@ latest as (
         reported_at,
         reported_at as updated_at,
         _loaded_at
-    from ranked
-    where version_rank = 1
+    from deduplicated
 
 ),
 

@@ -4,21 +4,18 @@
 
 with readings as (
 
-    select * from {{ ref('brz_iot_core__sensor_data') }}
+    select * from {{ ref('stg_iot_core__sensor_data') }}
     {{ loaded_since_last_build() }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by device_id, read_at
-            order by received_at desc, _loaded_at desc
-        ) as version_rank
-    from readings
-    where read_at is not null
+    {{ latest_version(
+        'readings', ['device_id', 'read_at'],
+        order_by=['received_at desc', '_loaded_at desc'],
+        where='read_at is not null',
+    ) }}
 
 ),
 
@@ -40,8 +37,7 @@ final as (
         received_at,
         -- audit
         _loaded_at
-    from ranked
-    where version_rank = 1
+    from latest
 
 )
 

@@ -7,14 +7,14 @@
 
 with google_ad_groups as (
 
-    select * from {{ ref('brz_google_ads__ad_groups') }}
+    select * from {{ ref('stg_google_ads__ad_groups') }}
     {{ loaded_since_last_build() }}
 
 ),
 
 facebook_ads as (
 
-    select * from {{ ref('brz_facebook_ads__ads') }}
+    select * from {{ ref('stg_facebook_ads__ads') }}
     {{ loaded_since_last_build() }}
 
 ),
@@ -55,15 +55,9 @@ unioned as (
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by ad_platform, ad_unit_id, report_date
-            order by _loaded_at desc
-        ) as version_rank
-    from unioned
+    {{ latest_version('unioned', ['ad_platform', 'ad_unit_id', 'report_date'], order_by=['_loaded_at desc']) }}
 
 ),
 
@@ -77,29 +71,25 @@ final as (
 
     select
         -- keys
-        ranked.ad_platform,
-        ranked.ad_unit_id,
-        ranked.campaign_id,
-        ranked.report_date,
+        latest.ad_platform,
+        latest.ad_unit_id,
+        latest.campaign_id,
+        latest.report_date,
         -- attributes
-        ranked.ad_unit_name,
+        latest.ad_unit_name,
         -- amounts
-        ranked.impressions,
-        ranked.clicks,
-        ranked.conversions,
-        ranked.currency_code,
-        ranked.spend_amount,
-        ranked.conversion_value,
-        {{ to_usd('ranked.spend_amount', 'ranked.currency_code') }} as spend_usd,
-        {{ to_usd('ranked.conversion_value', 'ranked.currency_code') }} as conversion_value_usd,
+        latest.impressions,
+        latest.clicks,
+        latest.conversions,
+        latest.currency_code,
+        latest.spend_amount,
+        latest.conversion_value,
+        {{ to_usd('latest.spend_amount', 'latest.currency_code') }} as spend_usd,
+        {{ to_usd('latest.conversion_value', 'latest.currency_code') }} as conversion_value_usd,
         -- audit
-        ranked._loaded_at
-    from ranked
-    left join exchange_rates
-        on
-            ranked.currency_code = exchange_rates.currency_code
-            and ranked.report_date between exchange_rates.valid_from_date and exchange_rates.valid_to_date
-    where ranked.version_rank = 1
+        latest._loaded_at
+    from latest
+    {{ join_exchange_rate('latest.currency_code', 'latest.report_date') }}
 
 )
 

@@ -8,13 +8,13 @@
 
 with google_campaign_days as (
 
-    select * from {{ ref('brz_google_ads__campaigns') }}
+    select * from {{ ref('stg_google_ads__campaigns') }}
 
 ),
 
 facebook_campaigns as (
 
-    select * from {{ ref('brz_facebook_ads__campaigns') }}
+    select * from {{ ref('stg_facebook_ads__campaigns') }}
     {{ loaded_since_last_build() }}
 
 ),
@@ -61,15 +61,9 @@ google as (
 
 ),
 
-facebook_ranked as (
+facebook_latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by campaign_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from facebook_campaigns
+    {{ latest_version('facebook_campaigns', 'campaign_id') }}
 
 ),
 
@@ -86,8 +80,7 @@ facebook as (
         started_at,
         updated_at,
         _loaded_at
-    from facebook_ranked
-    where version_rank = 1
+    from facebook_latest
 
 ),
 

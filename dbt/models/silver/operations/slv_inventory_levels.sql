@@ -4,27 +4,26 @@
 
 with inventory as (
 
-    select * from {{ ref('brz_postgres__product_inventory') }}
+    select * from {{ ref('stg_postgres__product_inventory') }}
     {{ loaded_since_last_build() }}
 
 ),
 
-ranked as (
+warehouses as (
 
-    select
-        *,
-        row_number() over (
-            partition by product_id, warehouse_code
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from inventory
+    select * from {{ ref('warehouses') }}
+
+),
+
+exchange_rates as (
+
+    select * from {{ ref('exchange_rates') }}
 
 ),
 
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('inventory', ['product_id', 'warehouse_code']) }}
 
 ),
 
@@ -32,22 +31,28 @@ final as (
 
     select
         -- keys
-        product_id,
-        warehouse_code,
-        sku,
+        latest.product_id,
+        latest.warehouse_code,
+        latest.sku,
+        warehouses.entity_code,
         -- attributes
-        quantity_on_hand - quantity_reserved <= reorder_point as is_below_reorder_point,
-        coalesce(_op = 'delete', false) as is_deleted,
+        latest.quantity_on_hand - latest.quantity_reserved <= latest.reorder_point as is_below_reorder_point,
+        coalesce(latest._op = 'delete', false) as is_deleted,
         -- amounts
-        quantity_on_hand,
-        quantity_reserved,
-        quantity_on_hand - quantity_reserved as quantity_available,
-        reorder_point,
+        latest.quantity_on_hand,
+        latest.quantity_reserved,
+        latest.quantity_on_hand - latest.quantity_reserved as quantity_available,
+        latest.reorder_point,
+        warehouses.entity_currency_code,
+        exchange_rates.usd_per_unit as entity_usd_per_unit,
         -- dates
-        updated_at,
+        latest.updated_at,
         -- audit
-        _loaded_at
+        latest._loaded_at
     from latest
+    left join warehouses
+        on latest.warehouse_code = warehouses.warehouse_code
+    {{ join_exchange_rate('warehouses.entity_currency_code', 'to_date(latest.updated_at)') }}
     {{ exclude_older_than_current('latest', ['product_id', 'warehouse_code']) }}
 
 )

@@ -4,27 +4,14 @@
 
 with movements as (
 
-    select * from {{ ref('brz_sqlserver__inventory_movements') }}
+    select * from {{ ref('stg_sqlserver__inventory_movements') }}
     {{ loaded_since_last_build() }}
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by movement_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from movements
 
 ),
 
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('movements', 'movement_id') }}
 
 ),
 

@@ -4,20 +4,14 @@
 
 with shipments as (
 
-    select * from {{ ref('brz_s3__landing') }}
+    select * from {{ ref('stg_s3__landing') }}
     {{ loaded_since_last_build() }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by shipment_id
-            order by shipped_at desc, _loaded_at desc
-        ) as version_rank
-    from shipments
+    {{ latest_version('shipments', 'shipment_id', order_by=['shipped_at desc', '_loaded_at desc']) }}
 
 ),
 
@@ -40,8 +34,7 @@ final as (
         shipped_at,
         -- audit
         _loaded_at
-    from ranked
-    where version_rank = 1
+    from latest
 
 )
 

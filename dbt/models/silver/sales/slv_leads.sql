@@ -4,27 +4,14 @@
 
 with leads as (
 
-    select * from {{ ref('brz_salesforce__leads') }}
+    select * from {{ ref('stg_salesforce__leads') }}
     {{ loaded_since_last_build() }}
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by lead_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from leads
 
 ),
 
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('leads', 'lead_id') }}
 
 ),
 

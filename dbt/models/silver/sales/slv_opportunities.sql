@@ -7,13 +7,19 @@
 
 with opportunities as (
 
-    select * from {{ ref('brz_salesforce__opportunities') }}
+    select * from {{ ref('stg_salesforce__opportunities') }}
 
 ),
 
 deals as (
 
-    select * from {{ ref('brz_hubspot__deals') }}
+    select * from {{ ref('stg_hubspot__deals') }}
+
+),
+
+exchange_rates as (
+
+    select * from {{ ref('exchange_rates') }}
 
 ),
 
@@ -33,37 +39,19 @@ changed_opportunities as (
 
 opportunities_latest as (
 
-    select *
-    from (
-        select
-            opportunities.*,
-            row_number() over (
-                partition by opportunities.opportunity_id
-                order by opportunities.updated_at desc, opportunities._loaded_at desc
-            ) as version_rank
-        from opportunities
-        inner join changed_opportunities
-            on opportunities.opportunity_id = changed_opportunities.opportunity_id
-    ) as versions
-    where version_rank = 1
+    {{ latest_version(
+        'opportunities', 'opportunity_id',
+        where='opportunity_id in (select opportunity_id from changed_opportunities)',
+    ) }}
 
 ),
 
 deals_latest as (
 
-    select *
-    from (
-        select
-            deals.*,
-            row_number() over (
-                partition by deals.salesforce_opportunity_id
-                order by deals.updated_at desc, deals._loaded_at desc
-            ) as version_rank
-        from deals
-        inner join changed_opportunities
-            on deals.salesforce_opportunity_id = changed_opportunities.opportunity_id
-    ) as versions
-    where version_rank = 1
+    {{ latest_version(
+        'deals', 'salesforce_opportunity_id',
+        where='salesforce_opportunity_id in (select opportunity_id from changed_opportunities)',
+    ) }}
 
 ),
 
@@ -110,7 +98,12 @@ joined as (
 
 final as (
 
-    select * from joined
+    select
+        joined.*,
+        {{ to_usd('joined.amount', 'joined.currency_code') }} as amount_usd,
+        {{ to_usd('joined.amount * joined.probability_pct / 100', 'joined.currency_code') }} as weighted_amount_usd
+    from joined
+    {{ join_exchange_rate('joined.currency_code', 'to_date(joined.created_at)') }}
     {{ exclude_older_than_current('joined', 'opportunity_id') }}
 
 )

@@ -4,7 +4,7 @@
 
 with shopify_orders as (
 
-    select * from {{ ref('brz_shopify__orders') }}
+    select * from {{ ref('stg_shopify__orders') }}
     {{ loaded_since_last_build() }}
 
 ),
@@ -15,22 +15,9 @@ exchange_rates as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by order_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from shopify_orders
-
-),
-
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('shopify_orders', 'order_id') }}
 
 ),
 
@@ -84,10 +71,7 @@ final as (
         -- audit
         typed_lines._loaded_at
     from typed_lines
-    left join exchange_rates
-        on
-            typed_lines.currency_code = exchange_rates.currency_code
-            and to_date(typed_lines.created_at) between exchange_rates.valid_from_date and exchange_rates.valid_to_date
+    {{ join_exchange_rate('typed_lines.currency_code', 'to_date(typed_lines.created_at)') }}
     {{ exclude_older_than_current('typed_lines', 'order_id') }}
 
 )

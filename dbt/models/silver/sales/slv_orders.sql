@@ -9,7 +9,7 @@
 
 with shopify_orders as (
 
-    select * from {{ ref('brz_shopify__orders') }}
+    select * from {{ ref('stg_shopify__orders') }}
 
 ),
 
@@ -36,15 +36,9 @@ customer_by_email as (
 
 ),
 
-ranked as (
+deduplicated as (
 
-    select
-        *,
-        row_number() over (
-            partition by order_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from shopify_orders
+    {{ latest_version('shopify_orders', 'order_id') }}
 
 ),
 
@@ -75,8 +69,7 @@ latest as (
         updated_at,
         _loaded_at,
         coalesce(_op = 'delete', false) as is_deleted
-    from ranked
-    where version_rank = 1
+    from deduplicated
 
 ),
 
@@ -160,10 +153,7 @@ joined as (
         -- audit
         resolved._loaded_at
     from resolved
-    left join exchange_rates
-        on
-            resolved.currency_code = exchange_rates.currency_code
-            and to_date(resolved.created_at) between exchange_rates.valid_from_date and exchange_rates.valid_to_date
+    {{ join_exchange_rate('resolved.currency_code', 'to_date(resolved.created_at)') }}
     {% if is_incremental() %}
         inner join changed_orders
             on resolved.order_id = changed_orders.order_id

@@ -7,27 +7,14 @@
 
 with catalogue as (
 
-    select * from {{ ref('brz_snowflake__product_catalog') }}
+    select * from {{ ref('stg_snowflake__product_catalog') }}
     {{ loaded_since_last_build() }}
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by product_id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from catalogue
 
 ),
 
 latest as (
 
-    select * from ranked
-    where version_rank = 1
+    {{ latest_version('catalogue', 'product_id') }}
 
 ),
 

@@ -1,2 +1,2 @@
 -- broken: naming-and-folder (outside the layers), missing-primary-key-test, undocumented-*
-select count(*) as order_count from {{ ref('brz_shop__orders') }}
+select count(*) as order_count from {{ ref('stg_shop__orders') }}

@@ -3,4 +3,4 @@
 select
     order_id,
     order_amount
-from {{ ref('brz_shop__orders') }}
+from {{ ref('stg_shop__orders') }}

@@ -1,4 +1,0 @@
-{#- dbt_utils-compatible: fails with one row per combination that occurs more than once. -#}
-{% test unique_combination_of_columns(model, combination_of_columns, quote_columns=false) %}
-{{ _dq_duplicates(model, _dq_quote_columns(combination_of_columns, quote_columns), count_column="occurrences") }}
-{% endtest %}

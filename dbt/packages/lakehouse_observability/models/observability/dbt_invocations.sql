@@ -1,0 +1,3 @@
+{{ config(materialized='observability_table', schema=var('observability_schema', 'observability')) }}
+
+{{ lakehouse_observability.observability_empty_select('dbt_invocations') }}
