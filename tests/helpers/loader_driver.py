@@ -1,9 +1,10 @@
 """Run one source load in its own process, for the crash and concurrency tests.
 
-    python tests/helpers/loader_driver.py --root <root> --source-file <src.yml> [--stream S] [--full-refresh]
+    python -m tests.helpers.loader_driver --root <root> --source-file <src.yml> [--stream S] [--full-refresh]
 
 Prints `batch <n>` after every committed batch (the tests time their SIGKILLs on these lines) and
-`done` at the end. S3 settings come from the standard AWS variables, as everywhere.
+`done` at the end. Run it as a module from the project folder (`DRIVER_COMMAND`).
+S3 settings come from the standard AWS variables, as everywhere.
 """
 
 from __future__ import annotations

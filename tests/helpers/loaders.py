@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -24,6 +25,10 @@ from loaders.core.ledger import Ledger
 from loaders.core.quarantine import Quarantine
 
 HELPERS_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = HELPERS_DIR.parents[1]
+# Run as a module from the project folder: run as a script, its own folder would come first on sys.path
+# and this module (`tests/helpers/loaders.py`) would shadow the `loaders` package.
+DRIVER_COMMAND = [sys.executable, "-m", "tests.helpers.loader_driver"]
 ROOT_KINDS = ["local", "s3"]
 
 

@@ -14,7 +14,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -24,9 +23,16 @@ from pathlib import Path
 import pytest
 
 from lakehouse.core.storage import LakehouseRoot
-from tests.helpers.loaders import HELPERS_DIR, bronze_rows, lakehouse_root, quarantine_rows, write_csv, write_source
+from tests.helpers.loaders import (
+    DRIVER_COMMAND,
+    PROJECT_DIR,
+    bronze_rows,
+    lakehouse_root,
+    quarantine_rows,
+    write_csv,
+    write_source,
+)
 
-DRIVER = HELPERS_DIR / "loader_driver.py"
 FILES = 6
 ROWS_PER_FILE = 1_500
 BATCH_ROWS = 100
@@ -63,9 +69,9 @@ def make_source(folder: Path, mode: str) -> CrashSource:
 
 def run_driver(root: LakehouseRoot, source: CrashSource, *, kill_after: int | None, extra_delay: float) -> bool:
     """Run a load; with `kill_after`, SIGKILL it after that many committed batches. True if it was killed."""
-    command = [sys.executable, str(DRIVER), "--root", root.uri, "--source-file", str(source.path)]
+    command = [*DRIVER_COMMAND, "--root", root.uri, "--source-file", str(source.path)]
     child = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy()
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy(), cwd=PROJECT_DIR
     )
     assert child.stdout is not None
     if kill_after is None:
