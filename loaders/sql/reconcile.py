@@ -1,9 +1,10 @@
 """Delete detection by key reconciliation: keys bronze holds that the source no longer has.
 
 The source's keys are read in full (key columns only) and anti-joined with the keys live in bronze:
-in merge mode every row of bronze is live; in append mode a key is live when its latest row is not a
-delete. The result goes back to the pipeline as rows with `_op = 'delete'` (keys set, other columns
-NULL), which merge applies as deletes and append keeps as delete markers. Memory is the two key sets.
+a key is live when its latest row is not a delete (merge tables hold one row per key, tombstones
+included; append tables every version). The result goes back to the pipeline as rows with
+`_op = 'delete'` (keys set, other columns NULL), which merge turns into tombstones and append keeps
+as delete markers.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ class BronzeKeys:
 
 def _live_keys_sql(keys: Sequence[str], *, append: bool) -> str:
     columns = ", ".join(_quoted(key) for key in keys)
-    if not append:
-        return f"select {columns} from t"
+    if not append:  # one row per key: live unless it is a tombstone
+        return f"select {columns} from t where _op is null or _op <> 'delete'"
     latest = (
         f"select {columns}, _op, row_number() over (partition by {columns} "
         "order by _loaded_at desc, _load_id desc) as _rank from t"
