@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from lakehouse.core.errors import SourceError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import SourceConfig, load_source_config
 from loaders.core.delta import read_table
@@ -130,3 +131,43 @@ def test_a_deleted_source_row_stays_in_merge_bronze_as_a_delete_until_it_comes_b
     assert len(bronze(root, "current")) == 6
     log = [(row["_op"], row["name"]) for row in bronze(root, "log") if row["id"] == 2]
     assert log[-1] == (None, "back again") and len(log) == 3
+
+
+# --- 2. reconciliation cannot wipe a table ----------------------------------------------------------
+
+
+def test_reconcile_refuses_to_delete_most_of_bronze_and_writes_no_delete(
+    postgres: PostgresServer, root: LakehouseRoot, tmp_path: Path
+) -> None:
+    schema = fresh_schema(postgres, "wipe")
+    people_table(postgres, schema, 10)
+    config = source(tmp_path, postgres, [reconciled(schema, "current", "merge")])
+    load_source(root, config)
+    execute(postgres, f"delete from {schema}.people where id <= 3")
+    load_source(root, config)
+    assert sorted(row["id"] for row in bronze(root, "current") if row["_op"] == "delete") == [1, 2, 3]
+
+    execute(postgres, f"delete from {schema}.people where id <= 9")  # 6 of the 7 live keys gone at once
+    with pytest.raises(SourceError) as refused:
+        load_source(root, config)
+    message = str(refused.value)
+    assert "'current'" in message and "6 of 7" in message
+    assert "max_delete_share" in refused.value.fix and "--full-refresh" in refused.value.fix
+    assert sorted(row["id"] for row in bronze(root, "current") if row["_op"] == "delete") == [1, 2, 3]
+
+    allowed = source(tmp_path, postgres, [reconciled(schema, "current", "merge", max_delete_share=1.0)])
+    load_source(root, allowed)
+    assert sorted(row["id"] for row in bronze(root, "current") if row["_op"] != "delete") == [10]
+
+
+def test_reconcile_with_an_empty_source_table_deletes_nothing_by_default(
+    postgres: PostgresServer, root: LakehouseRoot, tmp_path: Path
+) -> None:
+    schema = fresh_schema(postgres, "empty")
+    people_table(postgres, schema, 40)
+    config = source(tmp_path, postgres, [reconciled(schema, "log", "append", chunk_rows=7)])
+    load_source(root, config)
+    execute(postgres, f"truncate {schema}.people")
+    [result] = load_source(root, config, raise_on_error=False)
+    assert result.status == "failed" and "40 of 40" in (result.error or "")
+    assert [row for row in bronze(root, "log") if row["_op"] == "delete"] == []
