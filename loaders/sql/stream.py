@@ -38,10 +38,10 @@ import structlog
 from lakehouse.core.errors import ConfigError, SourceError
 from loaders.core.config import StreamConfig
 from loaders.core.protocol import Batch, SyncMode
+from loaders.sql.arrow import normalize
 from loaders.sql.dialect import Column, Dialect, Window, parse_table
 from loaders.sql.engine import Engine, Piece, Planner, Pool, Stats, first_row, read_all
 from loaders.sql.options import SqlStreamOptions
-from loaders.sql.arrow import normalize
 from loaders.sql.reconcile import BronzeKeys, check_delete_share, delete_rows, missing_keys
 from loaders.sql.state import Run, SqlState
 
