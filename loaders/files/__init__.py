@@ -69,6 +69,7 @@ class _Reject:
     position: int  # good rows of the file before this record: it travels with the batch holding that row
     reason: str
     raw_payload: str
+    line: int | None = None  # the record's line in the file, when known: part of its quarantine id
 
 
 _Piece = tuple[pa.Table | pa.RecordBatch, list[_Reject]]
@@ -148,7 +149,9 @@ def _batch(
     name: str, data: pa.Table | pa.RecordBatch, rows: int, rejects: list[_Reject], *, complete: bool
 ) -> BatchWithRejects:
     return BatchWithRejects(
-        data, FileCursor(name, rows, complete).dump(), tuple(Rejected(r.reason, r.raw_payload) for r in rejects)
+        data,
+        FileCursor(name, rows, complete).dump(),
+        tuple(Rejected(r.reason, r.raw_payload, f"{name}:{r.line or ''}") for r in rejects),
     )
 
 
@@ -200,7 +203,7 @@ class _CsvReader:
     def _on_invalid(self, row: pacsv.InvalidRow) -> str:
         line = f" (line {row.number})" if row.number is not None else ""
         reason = f"CSV row has {row.actual_columns} fields, the header has {row.expected_columns}{line}"
-        self.rejects.append(_Reject(self.position, reason, row.text))
+        self.rejects.append(_Reject(self.position, reason, row.text, row.number))
         return "skip"
 
 
@@ -221,12 +224,16 @@ def _typed(block: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
 
 def _jsonl_pieces(handle: BinaryIO, batch_rows: int) -> Iterator[_Piece]:
     position = 0
+    first_line = 1
     while True:
         lines = [line for line in (handle.readline() for _ in range(batch_rows)) if line]
         if not lines:
             return
-        records = [line.rstrip(b"\r\n") for line in lines if line.strip()]
-        pieces = list(_parse_json_lines(records, position))
+        numbered = [(first_line + i, line.rstrip(b"\r\n")) for i, line in enumerate(lines) if line.strip()]
+        first_line += len(lines)
+        records = [text for _, text in numbered]
+        numbers = [number for number, _ in numbered]
+        pieces = list(_parse_json_lines(records, position, numbers))
         rejects = [reject for _, found in pieces for reject in found]
         tables = _combined([data for data, _ in pieces if data.num_rows])
         # All of the chunk's rejects go with its first piece; `_read_file` hands each out by position.
@@ -282,7 +289,7 @@ def _reference_schema(tables: list[pa.Table]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _parse_json_lines(records: list[bytes], position: int) -> Iterator[_Piece]:
+def _parse_json_lines(records: list[bytes], position: int, numbers: list[int]) -> Iterator[_Piece]:
     """Parse together what parses together; split on failure until each bad line stands alone."""
     if not records:
         return
@@ -295,13 +302,13 @@ def _parse_json_lines(records: list[bytes], position: int) -> Iterator[_Piece]:
         failure = str(exc)
     if len(records) == 1:
         text = records[0].decode("utf-8", errors="replace")
-        yield pa.table({}), [_Reject(position, _json_reason(text, failure), text)]
+        yield pa.table({}), [_Reject(position, _json_reason(text, failure), text, numbers[0])]
         return
     middle = len(records) // 2
-    for data, rejects in _parse_json_lines(records[:middle], position):
+    for data, rejects in _parse_json_lines(records[:middle], position, numbers[:middle]):
         position += data.num_rows
         yield data, rejects
-    yield from _parse_json_lines(records[middle:], position)
+    yield from _parse_json_lines(records[middle:], position, numbers[middle:])
 
 
 def _json_reason(text: str, failure: str) -> str:
