@@ -1,7 +1,10 @@
 """File sources: CSV, JSON Lines and Parquet files in a folder (later SFTP, FTP, S3, GCS, Azure).
 
-Files are read in name order; the cursor records the last file and how many of its rows are
-committed, so a load resumes mid-file after a crash and never re-reads a finished file.
+Files are read in name order; the cursor records every file loaded (name, size and modification
+time) and, for the file being read, how many of its rows are committed: a load resumes mid-file after
+a crash, never re-reads a finished file, and still loads a file that arrives later with a name that
+sorts before the ones already loaded. A loaded file whose size or modification time changes is read
+again, whole, as new data.
 Each file is read as a stream of Arrow batches, never whole into Python objects.
 
 Reading is tolerant: a CSV row with the wrong number of fields or a JSON line that does not parse is
@@ -52,16 +55,27 @@ class FileCursor:
     file: str  # path relative to the source folder
     rows: int  # rows of `file` already committed
     complete: bool
+    # Every file loaded to the end: name -> "size:mtime_ns". None in a cursor written before it existed.
+    loaded: dict[str, str] | None = None
 
     def dump(self) -> str:
-        return json.dumps({"file": self.file, "rows": self.rows, "complete": self.complete})
+        document = {"file": self.file, "rows": self.rows, "complete": self.complete, "loaded": self.loaded or {}}
+        return json.dumps(document, sort_keys=True)
 
     @classmethod
     def load(cls, raw: str | None) -> FileCursor | None:
         if raw is None:
             return None
         data = json.loads(raw)
-        return cls(data["file"], int(data["rows"]), bool(data["complete"]))
+        loaded = data.get("loaded")
+        return cls(
+            data["file"], int(data["rows"]), bool(data["complete"]), dict(loaded) if loaded is not None else None
+        )
+
+    def is_loaded(self, name: str, signature: str) -> bool:
+        if self.loaded is None:  # an older cursor knew only the last file: everything before it was loaded
+            return name < self.file or (name == self.file and self.complete)
+        return self.loaded.get(name) == signature
 
 
 @dataclass(frozen=True)
@@ -97,18 +111,33 @@ class FileStream:
     def files(self) -> list[str]:
         return sorted(p.relative_to(self.folder).as_posix() for p in self.folder.glob(self.pattern) if p.is_file())
 
+    def signature(self, name: str) -> str:
+        """What identifies one version of a file: its size and modification time."""
+        stat = (self.folder / name).stat()
+        return f"{stat.st_size}:{stat.st_mtime_ns}"
+
     def read(self, cursor: str | None) -> Iterator[BatchWithRejects]:
         position = FileCursor.load(cursor)
-        for name in self.files():
+        names = self.files()
+        signatures = {name: self.signature(name) for name in names}
+        loaded: dict[str, str] = {}
+        if position is not None:
+            loaded = {n: sig for n, sig in signatures.items() if position.is_loaded(n, sig)}
+            if position.loaded is not None:  # files loaded before and since removed stay known
+                loaded = {**position.loaded, **loaded}
+        for name in names:
             skip = 0
-            if position is not None:
-                if name < position.file or (name == position.file and position.complete):
-                    continue
-                if name == position.file:
-                    skip = position.rows
-            yield from self._read_file(name, skip)
+            if position is not None and name == position.file and not position.complete:
+                skip = position.rows  # the file a load was cut short in
+            elif name in loaded and loaded[name] == signatures[name]:
+                continue
+            for batch, complete in self._read_file(name, skip):
+                if complete:
+                    loaded = {**loaded, name: signatures[name]}
+                cursor_now = FileCursor(name, batch.rows, complete, loaded).dump()
+                yield BatchWithRejects(batch.data, cursor_now, batch.rejects)
 
-    def _read_file(self, name: str, skip: int) -> Iterator[BatchWithRejects]:
+    def _read_file(self, name: str, skip: int) -> Iterator[tuple[_FileBatch, bool]]:
         done = 0
         waiting: list[_Reject] = []  # rejects not yet handed out with a batch
         pending: tuple[pa.Table | pa.RecordBatch, int, list[_Reject]] | None = None
@@ -120,13 +149,13 @@ class FileStream:
                 continue
             attached, waiting = [r for r in waiting if r.position < done], [r for r in waiting if r.position >= done]
             if pending is not None:
-                yield _batch(name, *pending, complete=False)
+                yield _batch(name, *pending), False
             pending = (data.slice(start), done, attached)
         # The last batch of a file marks it complete, so the next run moves on to the next file.
         if pending is None:  # an empty or already-committed file: still record that it is complete
             pending = (pa.table({}), done, [])
         data, _, attached = pending
-        yield _batch(name, data, done, attached + waiting, complete=True)
+        yield _batch(name, data, done, attached + waiting), True
 
     def _pieces(self, path: Path) -> Iterator[_Piece]:
         try:
@@ -145,14 +174,15 @@ class FileStream:
             ) from None
 
 
-def _batch(
-    name: str, data: pa.Table | pa.RecordBatch, rows: int, rejects: list[_Reject], *, complete: bool
-) -> BatchWithRejects:
-    return BatchWithRejects(
-        data,
-        FileCursor(name, rows, complete).dump(),
-        tuple(Rejected(r.reason, r.raw_payload, f"{name}:{r.line or ''}") for r in rejects),
-    )
+@dataclass(frozen=True)
+class _FileBatch:
+    data: pa.Table | pa.RecordBatch
+    rows: int  # rows of the file committed once this batch is
+    rejects: tuple[Rejected, ...]
+
+
+def _batch(name: str, data: pa.Table | pa.RecordBatch, rows: int, rejects: list[_Reject]) -> _FileBatch:
+    return _FileBatch(data, rows, tuple(Rejected(r.reason, r.raw_payload, f"{name}:{r.line or ''}") for r in rejects))
 
 
 class _CsvReader:

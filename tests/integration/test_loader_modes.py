@@ -219,3 +219,16 @@ def test_an_empty_first_file_does_not_define_the_table(root: LakehouseRoot, tmp_
     [result] = load_source(root, items_source(tmp_path, **keys))
     assert (result.rows, result.rows_quarantined, result.batches) == (10, 0, 2)
     assert sorted(r["item_id"] for r in bronze_rows(root, "src", "items")) == list(range(10))
+
+
+def test_a_file_that_arrives_late_with_an_earlier_name_is_loaded(root: LakehouseRoot, tmp_path: Path) -> None:
+    config = items_source(tmp_path)
+    items_file(tmp_path, "a.csv", [(1, 1, "x"), (2, 2, "x")])
+    items_file(tmp_path, "c.csv", [(5, 5, "x")])
+    assert load_source(root, config)[0].rows == 3
+    items_file(tmp_path, "b.csv", [(3, 3, "x"), (4, 4, "x")])  # sorts before c.csv, which is loaded
+    [late] = load_source(root, config)
+    assert late.rows == 2
+    keys = [row["item_id"] for row in bronze_rows(root, "src", "items")]
+    assert sorted(keys) == [1, 2, 3, 4, 5]
+    assert load_source(root, config)[0].rows == 0, "every file is loaded once"
