@@ -46,6 +46,7 @@ def load_source(
     on_batch: ProgressHook | None = None,
     retry: RetryPolicy | None = None,
     raise_on_error: bool = True,
+    on_start: ProgressHook | None = None,
 ) -> list[StreamResult]:
     """Load the named streams (all when None) of one source; one result (and ledger row) per stream.
 
@@ -68,6 +69,7 @@ def load_source(
             retry=retry or RetryPolicy(),
             redactor=redactor,
             ledger=ledger,
+            on_start=on_start,
         )
         results.append(_StreamLoad(root, source.name, stream, context).run())
     failed = [r.exception for r in results if r.exception is not None]
@@ -122,6 +124,7 @@ class _LoadContext:
     retry: RetryPolicy
     redactor: Redactor
     ledger: Ledger
+    on_start: ProgressHook | None = None  # after the attempt's `running` ledger row is written
 
 
 class _StreamLoad:
@@ -142,6 +145,7 @@ class _StreamLoad:
 
     def run(self) -> StreamResult:
         try:
+            self._start()
             self._load()
             self.result.status = "success"
         except Exception as exc:
@@ -151,6 +155,12 @@ class _StreamLoad:
         self.result.seconds = time.monotonic() - self._started
         self._record()
         return self.result
+
+    def _start(self) -> None:
+        """The attempt's ledger row, `running` until the load ends (a killed load's is marked by the next)."""
+        self.context.ledger.start(self.result.ledger_entry())
+        if self.context.on_start is not None:
+            self.context.on_start(self.result)
 
     @property
     def _name(self) -> str:

@@ -80,7 +80,7 @@ BRONZE_CONFIGURATION = {"delta.enableExpiredLogCleanup": "false"}
 class Write(StrEnum):
     APPEND = "append"
     OVERWRITE = "overwrite"  # the first batch of a full refresh
-    MERGE = "merge"  # upsert on the primary key; `_op = 'delete'` deletes
+    MERGE = "merge"  # upsert on the primary key; `_op = 'delete'` turns the row into a tombstone
 
 
 @dataclass(frozen=True)
@@ -214,15 +214,41 @@ class BronzeTable:
 
 
 def _merge(table: DeltaTable, rows: pa.Table, keys: Sequence[str], properties: CommitProperties) -> None:
+    """Upsert on `keys`; a delete updates the key's row into a tombstone instead of removing it.
+
+    The tombstone keeps the row's last values (a value the delete itself carries wins, as a soft
+    delete's `deleted_at`), takes the delete's metadata (`_op = 'delete'`, `_loaded_at`, `_load_id`),
+    and so is the key's latest version for whatever reads bronze downstream. A delete of a key bronze
+    never had is dropped; a later insert of the key updates the tombstone back into a live row.
+    """
     on = " AND ".join(f"t.{_quoted(key)} = s.{_quoted(key)}" for key in keys)
+    is_delete = "s._op = 'delete'"
     keep = "coalesce(s._op, '') <> 'delete'"
     (
         table.merge(rows, on, source_alias="s", target_alias="t", merge_schema=True, commit_properties=properties)
-        .when_matched_delete(predicate="s._op = 'delete'")
+        .when_matched_update(_tombstone(rows.schema, arrow_schema(table), keys), predicate=is_delete)
         .when_matched_update_all(predicate=keep)
         .when_not_matched_insert_all(predicate=keep)
         .execute()
     )
+
+
+def _tombstone(source: pa.Schema, target: pa.Schema, keys: Sequence[str]) -> dict[str, str]:
+    """Column updates that turn a matched row into its tombstone."""
+    updates = {}
+    for name in source.names:
+        if name in keys:
+            continue
+        column = _quoted(name)
+        if name in _FROM_THE_DELETE or name not in target.names:
+            updates[column] = f"s.{column}"
+        elif name != "_rescued_data":
+            updates[column] = f"coalesce(s.{column}, t.{column})"
+    return updates
+
+
+# Metadata a tombstone takes from the delete; `_rescued_data` stays the row's own.
+_FROM_THE_DELETE = frozenset({"_loaded_at", "_load_id", "_source", "_stream", "_op", "_loaded_date"})
 
 
 def _quoted(name: str) -> str:

@@ -2,7 +2,8 @@
 
 `_op` is one of insert, update, delete. A CDC stream sets it on every row; a stream with a
 `soft_delete_field` gets `_op = 'delete'` on the rows that field marks. How `_op` is applied
-depends on the sync mode: merge and cdc delete the row from bronze, append keeps it as a row.
+depends on the sync mode: merge and cdc turn the key's bronze row into a tombstone (`_op = 'delete'`,
+never a physical delete), append keeps it as a row.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
-"""The load ledger: one row per stream load, success or failure, in `<root>/bronze/_ledger/`.
+"""The load ledger: one row per stream load attempt, in `<root>/bronze/_ledger/`.
 
 dbt reads it for freshness, the report for history, an engineer for "what happened last night".
-Rows are written by the pipeline when a stream's load ends, including when it fails; the error is
-already scrubbed of secrets by then. Counts reconcile: rows_read = rows_loaded + rows_quarantined.
+A load writes its row when it starts (`running`) and updates it when it ends (`success` or `failed`,
+the error already scrubbed of secrets). A load killed outright cannot update its row; the next load
+of the same stream marks every row of the stream still `running` as `killed`, so every attempt has
+exactly one row and none stays `running` past the next load. Counts reconcile for every ended load:
+rows_read = rows_loaded + rows_quarantined (a killed load's counts are unknown and recorded as 0;
+its committed rows carry its `_load_id` in bronze).
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 import pyarrow as pa
-from deltalake import CommitProperties, write_deltalake
+from deltalake import CommitProperties, DeltaTable
+from deltalake.exceptions import CommitFailedError
 
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.delta import create_table, open_table, read_table
@@ -39,8 +44,7 @@ LEDGER_SCHEMA = pa.schema(
         pa.field("cursor_after", pa.string()),
     ]
 )
-# Appends never conflict logically; these retries only ride out object-store hiccups.
-_WRITE_RETRY = RetryPolicy(max_attempts=5, base_seconds=0.1, max_seconds=2.0)
+_WRITE_RETRY = RetryPolicy(max_attempts=12, base_seconds=0.05, max_seconds=2.0)
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class LedgerEntry:
     source: str
     stream: str
     mode: str
-    status: str  # success | failed
+    status: str  # running | success | failed | killed
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
@@ -68,28 +72,74 @@ class LedgerEntry:
 assert [f.name for f in fields(LedgerEntry)] == LEDGER_SCHEMA.names
 
 
+KILLED_ERROR = (
+    "the load ended without recording its outcome (killed, or its machine stopped); the next load of "
+    "the stream resumed from the last committed batch"
+)
+
+
 class Ledger:
     def __init__(self, root: LakehouseRoot) -> None:
         self.uri = f"{root.uri}/bronze/_ledger"
         self._options = root.storage_options()
 
-    def record(self, entry: LedgerEntry) -> None:
-        row = pa.Table.from_pylist([asdict(entry)], schema=LEDGER_SCHEMA)
+    def start(self, entry: LedgerEntry) -> None:
+        """Record a load as `running`, after marking the stream's loads still `running` as `killed`."""
+        row = self._row(entry)
 
-        def append() -> None:
-            if open_table(self.uri, self._options) is None:
-                create_table(self.uri, self._options, LEDGER_SCHEMA)
-            write_deltalake(
-                self.uri,
-                row,
-                mode="append",
-                storage_options=self._options,
+        def start() -> None:
+            table = self._table()
+            predicate = " AND ".join(
+                [
+                    "status = 'running'",
+                    *(f"{name} = {_literal(getattr(entry, name))}" for name in ("pipeline", "source", "stream")),
+                ]
+            )
+            table.update(
+                updates={"status": "'killed'", "error": _literal(KILLED_ERROR)},
+                predicate=predicate,
                 commit_properties=CommitProperties(custom_metadata={"lakehouse.load_id": entry.load_id}),
             )
+            self._upsert(table, row, entry, update=False)  # a retry after an unknown outcome adds no second row
 
-        call_with_retry(append, policy=_WRITE_RETRY, retry_on=lambda exc: isinstance(exc, OSError))
+        call_with_retry(start, policy=_WRITE_RETRY, retry_on=_retryable)
+
+    def record(self, entry: LedgerEntry) -> None:
+        """Write the load's outcome: its `running` row updated, or a new row when it has none."""
+        row = self._row(entry)
+
+        call_with_retry(lambda: self._upsert(self._table(), row, entry), policy=_WRITE_RETRY, retry_on=_retryable)
+
+    def _upsert(self, table: DeltaTable, row: pa.Table, entry: LedgerEntry, *, update: bool = True) -> None:
+        properties = self._properties(entry)
+        on = "t.load_id = s.load_id"
+        merge = table.merge(row, on, source_alias="s", target_alias="t", commit_properties=properties)
+        if update:
+            merge = merge.when_matched_update_all()
+        merge.when_not_matched_insert_all().execute()
+
+    def _table(self) -> DeltaTable:
+        return open_table(self.uri, self._options) or create_table(self.uri, self._options, LEDGER_SCHEMA)
+
+    @staticmethod
+    def _row(entry: LedgerEntry) -> pa.Table:
+        return pa.Table.from_pylist([asdict(entry)], schema=LEDGER_SCHEMA)
+
+    @staticmethod
+    def _properties(entry: LedgerEntry) -> CommitProperties:
+        # No retry inside delta-rs: a conflicting ledger commit is redone here from a fresh snapshot.
+        return CommitProperties(custom_metadata={"lakehouse.load_id": entry.load_id}, max_commit_retries=0)
 
     def read(self) -> pa.Table:
         if open_table(self.uri, self._options) is None:
             return LEDGER_SCHEMA.empty_table()
         return read_table(self.uri, self._options)
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _retryable(exc: BaseException) -> bool:
+    # Object-store hiccups, and another load's ledger commit landing first (all ledger writes commute).
+    return isinstance(exc, OSError | CommitFailedError)

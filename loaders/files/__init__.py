@@ -1,7 +1,10 @@
 """File sources: CSV, JSON Lines and Parquet files in a folder (later SFTP, FTP, S3, GCS, Azure).
 
-Files are read in name order; the cursor records the last file and how many of its rows are
-committed, so a load resumes mid-file after a crash and never re-reads a finished file.
+Files are read in name order; the cursor records every file loaded (name, size and modification
+time) and, for the file being read, how many of its rows are committed: a load resumes mid-file after
+a crash, never re-reads a finished file, and still loads a file that arrives later with a name that
+sorts before the ones already loaded. A loaded file whose size or modification time changes is read
+again, whole, as new data.
 Each file is read as a stream of Arrow batches, never whole into Python objects.
 
 Reading is tolerant: a CSV row with the wrong number of fields or a JSON line that does not parse is
@@ -52,16 +55,27 @@ class FileCursor:
     file: str  # path relative to the source folder
     rows: int  # rows of `file` already committed
     complete: bool
+    # Every file loaded to the end: name -> "size:mtime_ns". None in a cursor written before it existed.
+    loaded: dict[str, str] | None = None
 
     def dump(self) -> str:
-        return json.dumps({"file": self.file, "rows": self.rows, "complete": self.complete})
+        document = {"file": self.file, "rows": self.rows, "complete": self.complete, "loaded": self.loaded or {}}
+        return json.dumps(document, sort_keys=True)
 
     @classmethod
     def load(cls, raw: str | None) -> FileCursor | None:
         if raw is None:
             return None
         data = json.loads(raw)
-        return cls(data["file"], int(data["rows"]), bool(data["complete"]))
+        loaded = data.get("loaded")
+        return cls(
+            data["file"], int(data["rows"]), bool(data["complete"]), dict(loaded) if loaded is not None else None
+        )
+
+    def is_loaded(self, name: str, signature: str) -> bool:
+        if self.loaded is None:  # an older cursor knew only the last file: everything before it was loaded
+            return name < self.file or (name == self.file and self.complete)
+        return self.loaded.get(name) == signature
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,7 @@ class _Reject:
     position: int  # good rows of the file before this record: it travels with the batch holding that row
     reason: str
     raw_payload: str
+    line: int | None = None  # the record's line in the file, when known: part of its quarantine id
 
 
 _Piece = tuple[pa.Table | pa.RecordBatch, list[_Reject]]
@@ -96,18 +111,33 @@ class FileStream:
     def files(self) -> list[str]:
         return sorted(p.relative_to(self.folder).as_posix() for p in self.folder.glob(self.pattern) if p.is_file())
 
+    def signature(self, name: str) -> str:
+        """What identifies one version of a file: its size and modification time."""
+        stat = (self.folder / name).stat()
+        return f"{stat.st_size}:{stat.st_mtime_ns}"
+
     def read(self, cursor: str | None) -> Iterator[BatchWithRejects]:
         position = FileCursor.load(cursor)
-        for name in self.files():
+        names = self.files()
+        signatures = {name: self.signature(name) for name in names}
+        loaded: dict[str, str] = {}
+        if position is not None:
+            loaded = {n: sig for n, sig in signatures.items() if position.is_loaded(n, sig)}
+            if position.loaded is not None:  # files loaded before and since removed stay known
+                loaded = {**position.loaded, **loaded}
+        for name in names:
             skip = 0
-            if position is not None:
-                if name < position.file or (name == position.file and position.complete):
-                    continue
-                if name == position.file:
-                    skip = position.rows
-            yield from self._read_file(name, skip)
+            if position is not None and name == position.file and not position.complete:
+                skip = position.rows  # the file a load was cut short in
+            elif name in loaded and loaded[name] == signatures[name]:
+                continue
+            for batch, complete in self._read_file(name, skip):
+                if complete:
+                    loaded = {**loaded, name: signatures[name]}
+                cursor_now = FileCursor(name, batch.rows, complete, loaded).dump()
+                yield BatchWithRejects(batch.data, cursor_now, batch.rejects)
 
-    def _read_file(self, name: str, skip: int) -> Iterator[BatchWithRejects]:
+    def _read_file(self, name: str, skip: int) -> Iterator[tuple[_FileBatch, bool]]:
         done = 0
         waiting: list[_Reject] = []  # rejects not yet handed out with a batch
         pending: tuple[pa.Table | pa.RecordBatch, int, list[_Reject]] | None = None
@@ -119,13 +149,13 @@ class FileStream:
                 continue
             attached, waiting = [r for r in waiting if r.position < done], [r for r in waiting if r.position >= done]
             if pending is not None:
-                yield _batch(name, *pending, complete=False)
+                yield _batch(name, *pending), False
             pending = (data.slice(start), done, attached)
         # The last batch of a file marks it complete, so the next run moves on to the next file.
         if pending is None:  # an empty or already-committed file: still record that it is complete
             pending = (pa.table({}), done, [])
         data, _, attached = pending
-        yield _batch(name, data, done, attached + waiting, complete=True)
+        yield _batch(name, data, done, attached + waiting), True
 
     def _pieces(self, path: Path) -> Iterator[_Piece]:
         try:
@@ -144,12 +174,15 @@ class FileStream:
             ) from None
 
 
-def _batch(
-    name: str, data: pa.Table | pa.RecordBatch, rows: int, rejects: list[_Reject], *, complete: bool
-) -> BatchWithRejects:
-    return BatchWithRejects(
-        data, FileCursor(name, rows, complete).dump(), tuple(Rejected(r.reason, r.raw_payload) for r in rejects)
-    )
+@dataclass(frozen=True)
+class _FileBatch:
+    data: pa.Table | pa.RecordBatch
+    rows: int  # rows of the file committed once this batch is
+    rejects: tuple[Rejected, ...]
+
+
+def _batch(name: str, data: pa.Table | pa.RecordBatch, rows: int, rejects: list[_Reject]) -> _FileBatch:
+    return _FileBatch(data, rows, tuple(Rejected(r.reason, r.raw_payload, f"{name}:{r.line or ''}") for r in rejects))
 
 
 class _CsvReader:
@@ -200,7 +233,7 @@ class _CsvReader:
     def _on_invalid(self, row: pacsv.InvalidRow) -> str:
         line = f" (line {row.number})" if row.number is not None else ""
         reason = f"CSV row has {row.actual_columns} fields, the header has {row.expected_columns}{line}"
-        self.rejects.append(_Reject(self.position, reason, row.text))
+        self.rejects.append(_Reject(self.position, reason, row.text, row.number))
         return "skip"
 
 
@@ -221,12 +254,16 @@ def _typed(block: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
 
 def _jsonl_pieces(handle: BinaryIO, batch_rows: int) -> Iterator[_Piece]:
     position = 0
+    first_line = 1
     while True:
         lines = [line for line in (handle.readline() for _ in range(batch_rows)) if line]
         if not lines:
             return
-        records = [line.rstrip(b"\r\n") for line in lines if line.strip()]
-        pieces = list(_parse_json_lines(records, position))
+        numbered = [(first_line + i, line.rstrip(b"\r\n")) for i, line in enumerate(lines) if line.strip()]
+        first_line += len(lines)
+        records = [text for _, text in numbered]
+        numbers = [number for number, _ in numbered]
+        pieces = list(_parse_json_lines(records, position, numbers))
         rejects = [reject for _, found in pieces for reject in found]
         tables = _combined([data for data, _ in pieces if data.num_rows])
         # All of the chunk's rejects go with its first piece; `_read_file` hands each out by position.
@@ -282,7 +319,7 @@ def _reference_schema(tables: list[pa.Table]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _parse_json_lines(records: list[bytes], position: int) -> Iterator[_Piece]:
+def _parse_json_lines(records: list[bytes], position: int, numbers: list[int]) -> Iterator[_Piece]:
     """Parse together what parses together; split on failure until each bad line stands alone."""
     if not records:
         return
@@ -295,13 +332,13 @@ def _parse_json_lines(records: list[bytes], position: int) -> Iterator[_Piece]:
         failure = str(exc)
     if len(records) == 1:
         text = records[0].decode("utf-8", errors="replace")
-        yield pa.table({}), [_Reject(position, _json_reason(text, failure), text)]
+        yield pa.table({}), [_Reject(position, _json_reason(text, failure), text, numbers[0])]
         return
     middle = len(records) // 2
-    for data, rejects in _parse_json_lines(records[:middle], position):
+    for data, rejects in _parse_json_lines(records[:middle], position, numbers[:middle]):
         position += data.num_rows
         yield data, rejects
-    yield from _parse_json_lines(records[middle:], position)
+    yield from _parse_json_lines(records[middle:], position, numbers[middle:])
 
 
 def _json_reason(text: str, failure: str) -> str:

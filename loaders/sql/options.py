@@ -24,6 +24,7 @@
         lag_seconds: 0             # read only rows whose cursor is older than this
         deletes: reconcile         # none (default) | reconcile: emit `_op='delete'` for vanished keys
         reconcile_every_hours: 24
+        max_delete_share: 0.5      # refuse to mark more than this share of bronze's keys deleted at once
 
 Engine-specific keys (Snowflake `account`/`warehouse`, BigQuery `project`/`credentials_json`, Redshift
 `unload`, ...) are documented in each engine's module and in loaders/sql/README.md.
@@ -81,6 +82,8 @@ class SqlStreamOptions(BaseModel):
     deletes: Literal["none", "reconcile"] = "none"
     reconcile_every_hours: float = Field(default=24, ge=0)
     max_boundary_keys: int = Field(default=10_000, ge=0)
+    # Reconciliation refuses to mark more than this share of bronze's live keys deleted in one load.
+    max_delete_share: float = Field(default=0.5, ge=0, le=1)
     unload: bool = False  # Redshift: extract through UNLOAD to S3
 
 

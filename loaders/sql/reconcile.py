@@ -1,18 +1,21 @@
 """Delete detection by key reconciliation: keys bronze holds that the source no longer has.
 
 The source's keys are read in full (key columns only) and anti-joined with the keys live in bronze:
-in merge mode every row of bronze is live; in append mode a key is live when its latest row is not a
-delete. The result goes back to the pipeline as rows with `_op = 'delete'` (keys set, other columns
-NULL), which merge applies as deletes and append keeps as delete markers. Memory is the two key sets.
+a key is live when its latest row is not a delete (merge tables hold one row per key, tombstones
+included; append tables every version). The result goes back to the pipeline as rows with
+`_op = 'delete'` (keys set, other columns NULL), which merge turns into tombstones and append keeps
+as delete markers. A reconciliation that would delete more than `max_delete_share` of bronze's live
+keys is refused: an empty read of the source must not wipe bronze.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 
+from lakehouse.core.errors import SourceError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.bronze import RESERVED_NAMES
 from loaders.core.delta import arrow_schema, open_table, read_table
@@ -38,8 +41,8 @@ class BronzeKeys:
 
 def _live_keys_sql(keys: Sequence[str], *, append: bool) -> str:
     columns = ", ".join(_quoted(key) for key in keys)
-    if not append:
-        return f"select {columns} from t"
+    if not append:  # one row per key: live unless it is a tombstone
+        return f"select {columns} from t where _op is null or _op <> 'delete'"
     latest = (
         f"select {columns}, _op, row_number() over (partition by {columns} "
         "order by _loaded_at desc, _load_id desc) as _rank from t"
@@ -51,13 +54,35 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def missing_keys(bronze: pa.Table, source: pa.Table, keys: Sequence[str]) -> pa.Table:
-    """Bronze's keys that the source does not have (source key types cast to bronze's)."""
-    bronze = _joinable(bronze.select(list(keys)))
-    if bronze.num_rows == 0:
-        return bronze
-    source = source.select(list(keys)).cast(bronze.schema)
-    return bronze.join(source, keys=list(keys), join_type="left anti")
+def missing_keys(bronze: pa.Table, source: Iterable[pa.Table], keys: Sequence[str]) -> pa.Table:
+    """Bronze's keys that the source does not have, the source's keys streamed batch by batch.
+
+    Each source batch (cast to bronze's key types) is anti-joined out of what is still unmatched, so
+    memory is bronze's live keys (Arrow, key columns only) plus one source batch, never both key sets.
+    """
+    remaining = _joinable(bronze.select(list(keys)))
+    for batch in source:
+        if remaining.num_rows == 0:
+            break
+        if batch.num_rows == 0:
+            continue
+        found = batch.select(list(keys)).cast(remaining.schema)
+        remaining = remaining.join(found, keys=list(keys), join_type="left anti")
+    return remaining
+
+
+def check_delete_share(stream: str, gone: int, live: int, share: float) -> None:
+    """Refuse a reconciliation that would mark more than `share` of bronze's live keys deleted."""
+    if live == 0 or gone <= share * live:
+        return
+    raise SourceError(
+        f"stream {stream!r}: key reconciliation would mark {gone} of {live} live keys in bronze deleted "
+        f"({gone / live:.0%}), more than `max_delete_share` ({share:.0%}) allows; no delete was written "
+        "(an empty or truncated read of the source's keys looks exactly like this)",
+        f"check the source table and the stream's `where`; if the deletes are real, raise `max_delete_share` "
+        f"for stream {stream!r} (1.0 allows any share) or reload it with `lakehouse load <source> --stream "
+        f"{stream} --full-refresh`",
+    )
 
 
 def _joinable(table: pa.Table) -> pa.Table:

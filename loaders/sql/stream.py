@@ -38,10 +38,11 @@ import structlog
 from lakehouse.core.errors import ConfigError, SourceError
 from loaders.core.config import StreamConfig
 from loaders.core.protocol import Batch, SyncMode
-from loaders.sql.dialect import Column, Window, parse_table
+from loaders.sql.arrow import normalize
+from loaders.sql.dialect import Column, Dialect, Window, parse_table
 from loaders.sql.engine import Engine, Piece, Planner, Pool, Stats, first_row, read_all
 from loaders.sql.options import SqlStreamOptions
-from loaders.sql.reconcile import BronzeKeys, delete_rows, missing_keys
+from loaders.sql.reconcile import BronzeKeys, check_delete_share, delete_rows, missing_keys
 from loaders.sql.state import Run, SqlState
 
 log = structlog.get_logger("loaders.sql")
@@ -371,8 +372,10 @@ class SqlStream:
         key_columns = [c for c in self._columns or [] if c.name in keys]
         sql = self.engine.dialect.keys_sql(self.table, key_columns, self.options.where)
         with pool.session() as session:
-            source = self._call(lambda: read_all(session, sql), "reading the table's keys")
-        gone = missing_keys(bronze, source, keys)
+            result = self._call(lambda: session.arrow(sql), "reading the table's keys")
+            batches = (pa.Table.from_batches([normalize(b, [], Dialect())]) for b in result.batches)
+            gone = self._call(lambda: missing_keys(bronze, batches, keys), "reading the table's keys")
+        check_delete_share(self.config.name, gone.num_rows, bronze.num_rows, self.options.max_delete_share)
         log.info("sql.reconciled", stream=self.config.name, bronze_keys=bronze.num_rows, deleted=gone.num_rows)
         state = replace(state, reconciled_at=_now_text())
         yield Batch(delete_rows(gone, schema), state.dump())

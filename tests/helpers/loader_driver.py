@@ -1,9 +1,11 @@
 """Run one source load in its own process, for the crash and concurrency tests.
 
-    python tests/helpers/loader_driver.py --root <root> --source-file <src.yml> [--stream S] [--full-refresh]
+    python -m tests.helpers.loader_driver --root <root> --source-file <src.yml> [--stream S] [--full-refresh]
 
-Prints `batch <n>` after every committed batch (the tests time their SIGKILLs on these lines) and
-`done` at the end. S3 settings come from the standard AWS variables, as everywhere.
+Prints `started <load id>` once the load's ledger row is written, `batch <n>` after every committed
+batch (the tests time their SIGKILLs on these lines) and
+`done` at the end. Run it as a module from the project folder (`DRIVER_COMMAND`).
+S3 settings come from the standard AWS variables, as everywhere.
 """
 
 from __future__ import annotations
@@ -30,10 +32,15 @@ def main() -> int:
     def on_batch(result: StreamResult) -> None:
         print(f"batch {result.batches}", flush=True)
 
+    def on_start(result: StreamResult) -> None:
+        print(f"started {result.load_id}", flush=True)
+
     root = LakehouseRoot.parse(args.root)
     config = load_source_config(args.source_file)
     try:
-        load_source(root, config, streams=args.stream, full_refresh=args.full_refresh, on_batch=on_batch)
+        load_source(
+            root, config, streams=args.stream, full_refresh=args.full_refresh, on_batch=on_batch, on_start=on_start
+        )
     except LakehouseError as exc:
         print(f"error {type(exc).__name__}: {exc.cause}", flush=True)
         return 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -24,6 +25,9 @@ from loaders.core.ledger import Ledger
 from loaders.core.quarantine import Quarantine
 
 HELPERS_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = HELPERS_DIR.parents[1]
+# Run as a module from the project folder, like every test helper.
+DRIVER_COMMAND = [sys.executable, "-m", "tests.helpers.loader_driver"]
 ROOT_KINDS = ["local", "s3"]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -23,7 +22,8 @@ from loaders.core.result import StreamResult
 from loaders.pipeline import load_source, load_stream
 from loaders.registry import build_source
 from tests.helpers.loader_io import (
-    HELPERS_DIR,
+    DRIVER_COMMAND,
+    PROJECT_DIR,
     bronze_rows,
     ledger_rows,
     source_config,
@@ -96,9 +96,11 @@ def test_two_loads_racing_for_the_same_batch(root: LakehouseRoot, tmp_path: Path
 
 def test_two_processes_loading_the_same_stream(root: LakehouseRoot, tmp_path: Path) -> None:
     path = items(tmp_path, batch_rows=50)
-    command = [sys.executable, str(HELPERS_DIR / "loader_driver.py"), "--root", root.uri, "--source-file", str(path)]
+    command = [*DRIVER_COMMAND, "--root", root.uri, "--source-file", str(path)]
     children = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy())
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy(), cwd=PROJECT_DIR
+        )
         for _ in range(2)
     ]
     outputs = [child.communicate()[0] for child in children]

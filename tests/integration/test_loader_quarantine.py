@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from lakehouse.core.storage import LakehouseRoot
+from loaders.core.bronze import BronzeTable
 from loaders.pipeline import load_source
 from tests.helpers.loader_io import (
     bronze_rows,
@@ -75,3 +79,41 @@ def test_a_second_load_does_not_quarantine_again(root: LakehouseRoot, tmp_path: 
     [again] = load_source(root, config)
     assert again.rows_read == 0
     assert len(quarantine_rows(root)) == len(bad_csv) + 20
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("first", "then"), [(100, 200), (300, 100)])
+def test_a_load_cut_between_quarantine_and_bronze_resumed_with_another_batch_size_quarantines_once(
+    root: LakehouseRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: int, then: int
+) -> None:
+    """The resumed load's batches cover other rows than the cut one's: no reject lost, none twice."""
+    bad = {position: f"{{broken json {position}" for position in (50, 150, 250)}
+    records: list[dict | str] = []
+    for i in range(300):
+        if i in bad:
+            records.append(bad[i])
+        records.append({"order_id": i, "qty": 1})
+    write_jsonl(tmp_path / "data" / "orders" / "001.jsonl", records)
+    stream = {"name": "orders", "format": "jsonl", "primary_key": ["order_id"]}
+    commit = BronzeTable.commit
+    cut_at = 2 if first == 100 else 1
+
+    def cut(self: BronzeTable, data: object, **kwargs: Any) -> bool:
+        if kwargs["version"] == cut_at:  # its rejects are already quarantined
+            raise Crash("cut between the quarantine and the bronze commit")
+        return commit(self, data, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BronzeTable, "commit", cut)
+        [failed] = load_source(
+            root, source_config(write_source(tmp_path, [stream | {"batch_rows": first}])), raise_on_error=False
+        )
+    assert failed.status == "failed"
+    [resumed] = load_source(root, source_config(write_source(tmp_path, [stream | {"batch_rows": then}])))
+    assert resumed.status == "success"
+    quarantined = sorted(q["raw_payload"] for q in quarantine_rows(root))
+    assert quarantined == sorted(bad.values())
+    assert len(bronze_rows(root, "src", "orders")) == 300

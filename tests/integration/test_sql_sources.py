@@ -299,11 +299,11 @@ def test_postgres_seed_tables_load_incrementally(
     assert second["users"].rows_read == 2 + 1, "the changed and the new user, then one delete marker"
     assert second["subscriptions"].rows_read == 1, "only the canceled subscription is new"
 
-    users_now = rows_by_key(bronze(root, config, "users"), "id", ["city"])
-    assert users_now[changed_user] == {"city": "Lisbon"}
+    users_now = rows_by_key(bronze(root, config, "users"), "id", ["city", "_op"])
+    assert users_now[changed_user] == {"city": "Lisbon", "_op": None}
     assert new_user in users_now
-    assert deleted_user not in users_now
-    assert len(users_now) == company["users"].num_rows  # one in, one out
+    assert users_now[deleted_user]["_op"] == "delete", "a deleted row stays in merge bronze as a tombstone"
+    assert len(users_now) == company["users"].num_rows + 1  # one in, one marked deleted
 
     subscriptions = bronze(root, config, "subscriptions")
     assert subscriptions.num_rows == company["subscriptions"].num_rows + 1  # append keeps both versions
@@ -311,9 +311,9 @@ def test_postgres_seed_tables_load_incrementally(
     assert len(versions) == 2 and "canceled" in versions
 
     inventory = bronze(root, config, "product_inventory")
-    inventory_keys = set(keys_of(inventory, ["product_id", "warehouse_code"]))
-    assert (stock[1]["product_id"], stock[1]["warehouse_code"]) not in inventory_keys
-    assert inventory.num_rows == company["product_inventory"].num_rows - 1
+    deleted = [(r["product_id"], r["warehouse_code"]) for r in inventory.to_pylist() if r["_op"] == "delete"]
+    assert deleted == [(stock[1]["product_id"], stock[1]["warehouse_code"])]
+    assert inventory.num_rows == company["product_inventory"].num_rows
     updated = [
         r for r in inventory.to_pylist() if (r["product_id"], r["warehouse_code"]) == tuple(stock[0].values())[:2]
     ]
@@ -370,8 +370,9 @@ def test_mariadb_seed_tables_load_incrementally(
     second = by_name(load_source(root, config))
     assert second["customer_data"].rows_read == 3 and second["order_history"].rows_read == 1
 
-    now = rows_by_key(bronze(root, config, "customer_data"), "cust_id", ["address_city"])
-    assert now[changed] == {"address_city": "Porto"} and new_customer in now and deleted not in now
+    now = rows_by_key(bronze(root, config, "customer_data"), "cust_id", ["address_city", "_op"])
+    assert now[changed] == {"address_city": "Porto", "_op": None} and new_customer in now
+    assert now[deleted]["_op"] == "delete"
     statuses = [r["order_status"] for r in bronze(root, config, "order_history").to_pylist() if r["order_id"] == order]
     assert len(statuses) == 2 and "REFUNDED" in statuses
 

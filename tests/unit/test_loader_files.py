@@ -114,5 +114,25 @@ def test_an_empty_file_still_completes_its_cursor(tmp_path: Path) -> None:
     (tmp_path / "items" / "a.csv").write_text("id,name\n")
     batches = list(stream(tmp_path, "csv").read(None))
     assert len(batches) == 1 and batches[0].data.num_rows == 0
-    assert FileCursor.load(batches[0].cursor) == FileCursor("items/a.csv", 0, True)
+    cursor = FileCursor.load(batches[0].cursor)
+    assert cursor is not None and (cursor.file, cursor.rows, cursor.complete) == ("items/a.csv", 0, True)
+    assert cursor.loaded is not None and list(cursor.loaded) == ["items/a.csv"]
     assert json.loads(batches[0].cursor)["complete"] is True
+
+
+def test_a_cursor_written_before_the_loaded_set_still_skips_the_files_it_covers(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        write_csv(tmp_path / "items" / f"{name}.csv", ["id", "name"], [(1, name)])
+    old = json.dumps({"file": "items/b.csv", "rows": 1, "complete": True})
+    batches = list(stream(tmp_path, "csv").read(old))
+    assert [FileCursor.load(b.cursor).file for b in batches] == ["items/c.csv"]  # type: ignore[union-attr]
+    loaded = FileCursor.load(batches[-1].cursor).loaded  # type: ignore[union-attr]
+    assert sorted(loaded or {}) == ["items/a.csv", "items/b.csv", "items/c.csv"]
+
+
+def test_a_loaded_file_that_changes_is_read_again(tmp_path: Path) -> None:
+    write_csv(tmp_path / "items" / "a.csv", ["id", "name"], [(1, "x")])
+    [first] = list(stream(tmp_path, "csv").read(None))
+    write_csv(tmp_path / "items" / "a.csv", ["id", "name"], [(1, "x"), (2, "y")])
+    ids, _, _ = collect(stream(tmp_path, "csv"), first.cursor)
+    assert ids == [1, 2]
