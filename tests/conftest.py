@@ -7,7 +7,7 @@
 - `company_lakehouse`: the generated company loaded and built by dbt, once (tests/helpers/company_lakehouse.py).
 
 Markers are applied from the fixtures a test uses: `spark` (the Thrift server), `s3` (the S3 server),
-`servers` (PostgreSQL/MariaDB), so `pytest -m "not spark"` is a fast subset. Tests marked
+`servers` (PostgreSQL, MariaDB and every other `*_server` fixture), so `pytest -m "not spark"` is a fast subset. Tests marked
 `mutates_company_lakehouse` run after all the others.
 
 Nothing here skips: when Java, the jars, a server binary is missing, the fixture fails with the
@@ -157,7 +157,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.spark)
         if used & S3_FIXTURES or params.get("root") == "s3":
             item.add_marker(pytest.mark.s3)
-        if used & SERVER_FIXTURES:
+        if used & SERVER_FIXTURES or any(name.endswith("_server") and name != "s3_server" for name in used):
             item.add_marker(pytest.mark.servers)
     # Tests that change the shared company lakehouse go last, so every other test sees it as built.
     items.sort(key=lambda item: item.get_closest_marker("mutates_company_lakehouse") is not None)
