@@ -7,7 +7,8 @@
 - `company_lakehouse`: the generated company loaded and built by dbt, once (tests/helpers/company_lakehouse.py).
 
 Markers are applied from the fixtures a test uses: `spark` (the Thrift server), `s3` (the S3 server),
-`servers` (PostgreSQL, MariaDB and every other `*_server` fixture), so `pytest -m "not spark"` is a fast subset. Tests marked
+`servers` (PostgreSQL, MariaDB and every other `*_server` fixture),
+so `pytest -m "not spark"` is a fast subset. Tests marked
 `mutates_company_lakehouse` run after all the others.
 
 Nothing here skips: when Java, the jars, a server binary is missing, the fixture fails with the
