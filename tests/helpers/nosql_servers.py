@@ -34,7 +34,7 @@ class FerretDbServer:
         log = self.folder / "ferretdb.log"
         command = [binary, "--handler=sqlite", f"--sqlite-url=file:{self.folder / 'data'}/"]
         command += [f"--listen-addr=127.0.0.1:{self.port}", f"--state-dir={self.folder}", "--telemetry=disable"]
-        command += [f"--debug-addr=127.0.0.1:{free_port()}", "--log-level=warn"]
+        command += [f"--debug-addr=127.0.0.1:{free_port()}", "--log-level=WARN"]
         with log.open("wb") as out:
             self._process = subprocess.Popen(command, stdout=out, stderr=out)
         _wait_until(self._ready, "FerretDB", log)
