@@ -10,6 +10,8 @@ from loaders.core.protocol import Source
 
 FAMILIES: dict[str, str] = {
     "files": "loaders.files",
+    "mongodb": "loaders.mongodb",
+    "dynamodb": "loaders.dynamodb",
     # SQL databases and warehouses: one family, the engine chosen by `type:` (see loaders/sql/README.md)
     **dict.fromkeys(("postgres", "mysql", "sqlserver", "oracle", "snowflake", "redshift", "bigquery"), "loaders.sql"),
 }

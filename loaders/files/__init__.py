@@ -1,30 +1,39 @@
-"""File sources: CSV, JSON Lines and Parquet files in a folder (later SFTP, FTP, S3, GCS, Azure).
+"""File sources: CSV, JSON, JSON Lines, Parquet and Excel files, plain or gzip/zip, in a local folder
+or on SFTP, FTP/FTPS, S3, Google Cloud Storage or Azure Blob Storage (`stores.py`, `remote.py`).
 
-Files are read in name order; the cursor records every file loaded (name, size and modification
-time) and, for the file being read, how many of its rows are committed: a load resumes mid-file after
-a crash, never re-reads a finished file, and still loads a file that arrives later with a name that
-sorts before the ones already loaded. A loaded file whose size or modification time changes is read
-again, whole, as new data.
-Each file is read as a stream of Arrow batches, never whole into Python objects.
+Files are read in name order; the cursor records every file loaded (name, `size:mtime` and the
+SHA-256 of its content) and, for the file being read, how many of its rows are committed: a load
+resumes mid-file after a crash, never re-reads a finished file, and still loads a file that arrives
+later with a name that sorts before the ones already loaded. A loaded file whose size or
+modification time changes is fetched again; if its content changed it is read again, whole, as new
+data, and if it is the same content dropped again it is only recorded.
+Each file is read as a stream of Arrow batches, never whole into Python objects (JSON documents and
+Excel sheets excepted: they are parsed by their libraries, a batch of rows at a time for Excel).
 
 Reading is tolerant: a CSV row with the wrong number of fields or a JSON line that does not parse is
 handed to the pipeline as a rejected record (it ends up in quarantine with its raw text), and the
 rest of the file loads. Each rejected record travels with the batch that holds the next good row
-after it, so it is quarantined exactly once even when a load resumes mid-file.
+after it, so it is quarantined exactly once even when a load resumes mid-file. A file that cannot
+be read at all (not gzip, a broken zip or Parquet file, a JSON document that does not parse) is
+quarantined whole, as one record naming its path, and the other files load.
 
 Types are inferred per file (CSV: from its first block, then per block; JSON Lines: per chunk of
 `batch_rows` lines). The schema policy fits each batch to the bronze table; within one JSON chunk, the
 few lines whose types disagree with the rest are fitted the same way (odd values to `_rescued_data`)
 so that they do not split the chunk into many commits.
 
-Stream keys: `format` (csv | jsonl | parquet), `pattern` (glob under the folder, default
-`<stream>/*.<format>`), `batch_rows` (rows per committed batch, default 65,536).
+Stream keys: `format` (csv | json | jsonl | parquet | excel), `pattern` (glob under the folder,
+default `<stream>/*.<extension>`), `compression` (auto | none | gzip | zip), `sheet` (Excel),
+`batch_rows` (rows per committed batch, default 65,536).
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +46,14 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
-from lakehouse.core.errors import ConfigError, SourceError
+from lakehouse.core.errors import SourceError
 from loaders.core.bronze import RESERVED_NAMES
 from loaders.core.config import SourceConfig, StreamConfig
 from loaders.core.quarantine import BatchWithRejects, Rejected
 from loaders.core.schema_policy import SchemaPolicy, conform, writable_type
+from loaders.files.formats import compression_of, decompressed, excel_tables, json_document_lines
+from loaders.files.remote import build_store
+from loaders.files.stores import FileStore, LocalStore
 
 BATCH_ROWS = 65_536
 CSV_BLOCK_BYTES = 8 << 20
@@ -55,7 +67,8 @@ class FileCursor:
     file: str  # path relative to the source folder
     rows: int  # rows of `file` already committed
     complete: bool
-    # Every file loaded to the end: name -> "size:mtime_ns". None in a cursor written before it existed.
+    # Every file loaded to the end: name -> "size:mtime:sha256" ("size:mtime" in older cursors).
+    # None in a cursor written before it existed.
     loaded: dict[str, str] | None = None
 
     def dump(self) -> str:
@@ -94,54 +107,63 @@ class FileStreamOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["csv", "jsonl", "parquet"] = "csv"
-    pattern: str | None = None  # default `<stream>/*.<format>`
+    format: Literal["csv", "json", "jsonl", "parquet", "excel"] = "csv"
+    pattern: str | None = None  # default `<stream>/*.<extension>`
+    compression: Literal["auto", "none", "gzip", "zip"] = "auto"
+    sheet: str | None = None  # Excel: the sheet to read (default: the first)
     batch_rows: int = Field(default=BATCH_ROWS, gt=0)
 
 
+EXTENSIONS = {"excel": "xlsx"}
+# What a file that cannot be read at all raises: the whole file goes to quarantine.
+UNREADABLE = (pa.ArrowInvalid, OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, gzip.BadGzipFile)
+MAX_PAYLOAD_BYTES = 1 << 20  # of an unreadable file kept in its quarantine record
+
+
 class FileStream:
-    def __init__(self, folder: Path, config: StreamConfig, batch_rows: int | None = None) -> None:
+    def __init__(self, store: FileStore | Path, config: StreamConfig, batch_rows: int | None = None) -> None:
         options = config.family_options(FileStreamOptions)
         self.config = config
-        self.folder = folder
+        self.store: FileStore = LocalStore(store) if isinstance(store, Path) else store
         self.format = options.format
-        self.pattern = options.pattern or f"{config.name}/*.{self.format}"
+        self.compression = options.compression
+        self.sheet = options.sheet
+        self.pattern = options.pattern or f"{config.name}/*.{EXTENSIONS.get(self.format, self.format)}"
         self.batch_rows = batch_rows or options.batch_rows
 
     def files(self) -> list[str]:
-        return sorted(p.relative_to(self.folder).as_posix() for p in self.folder.glob(self.pattern) if p.is_file())
-
-    def signature(self, name: str) -> str:
-        """What identifies one version of a file: its size and modification time."""
-        stat = (self.folder / name).stat()
-        return f"{stat.st_size}:{stat.st_mtime_ns}"
+        return sorted(self.store.list(self.pattern))
 
     def read(self, cursor: str | None) -> Iterator[BatchWithRejects]:
         position = FileCursor.load(cursor)
-        names = self.files()
-        signatures = {name: self.signature(name) for name in names}
+        stats = self.store.list(self.pattern)
         loaded: dict[str, str] = {}
-        if position is not None:
-            loaded = {n: sig for n, sig in signatures.items() if position.is_loaded(n, sig)}
-            if position.loaded is not None:  # files loaded before and since removed stay known
-                loaded = {**position.loaded, **loaded}
-        for name in names:
-            skip = 0
-            if position is not None and name == position.file and not position.complete:
-                skip = position.rows  # the file a load was cut short in
-            elif name in loaded and loaded[name] == signatures[name]:
+        if position is not None and position.loaded is None:  # an older cursor: the files before its file
+            loaded = {n: stat for n, stat in stats.items() if position.is_loaded(n, stat)}
+        elif position is not None:  # files loaded before and since removed stay known
+            loaded = dict(position.loaded or {})
+        for name in sorted(stats):
+            resuming = position is not None and name == position.file and not position.complete
+            if not resuming and _same_stat(loaded.get(name), stats[name]):
                 continue
-            for batch, complete in self._read_file(name, skip):
-                if complete:
-                    loaded = {**loaded, name: signatures[name]}
-                cursor_now = FileCursor(name, batch.rows, complete, loaded).dump()
-                yield BatchWithRejects(batch.data, cursor_now, batch.rejects)
+            skip = position.rows if resuming and position is not None else 0  # the file a load was cut short in
+            with self.store.fetch(name) as fetched:
+                signature = f"{stats[name]}:{fetched.digest}"
+                if not resuming and _digest(loaded.get(name)) == fetched.digest:
+                    loaded = {**loaded, name: signature}  # dropped again, same content: only remember it
+                    yield BatchWithRejects(pa.table({}), FileCursor(name, 0, True, loaded).dump(), ())
+                    continue
+                for batch, complete in self._read_file(name, fetched.path, skip):
+                    if complete:
+                        loaded = {**loaded, name: signature}
+                    cursor_now = FileCursor(name, batch.rows, complete, loaded).dump()
+                    yield BatchWithRejects(batch.data, cursor_now, batch.rejects)
 
-    def _read_file(self, name: str, skip: int) -> Iterator[tuple[_FileBatch, bool]]:
+    def _read_file(self, name: str, path: Path, skip: int) -> Iterator[tuple[_FileBatch, bool]]:
         done = 0
         waiting: list[_Reject] = []  # rejects not yet handed out with a batch
         pending: tuple[pa.Table | pa.RecordBatch, int, list[_Reject]] | None = None
-        for data, rejects in self._pieces(self.folder / name):
+        for data, rejects in self._file_pieces(name, path):
             waiting += [r for r in rejects if r.position >= skip]  # the others were committed before
             start = max(0, skip - done)
             done += data.num_rows
@@ -157,21 +179,55 @@ class FileStream:
         data, _, attached = pending
         yield _batch(name, data, done, attached + waiting), True
 
-    def _pieces(self, path: Path) -> Iterator[_Piece]:
+    def _file_pieces(self, name: str, path: Path) -> Iterator[_Piece]:
+        """The file's pieces; a file that cannot be read (from where it fails) is one rejected record."""
+        position = 0
         try:
-            if self.format == "parquet":
-                for batch in pq.ParquetFile(path).iter_batches(batch_size=self.batch_rows):
-                    yield batch, []
-            elif self.format == "csv":
-                yield from _CsvReader(path, self.batch_rows).pieces()
-            else:
-                with path.open("rb") as handle:
-                    yield from _jsonl_pieces(handle, self.batch_rows)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise SourceError(
-                f"cannot read {path} as {self.format}: {exc}",
-                "check the file's format, or set `format:` for this stream in the source file",
-            ) from None
+            with decompressed(path, compression_of(name, self.compression)) as parts:
+                for part in parts:
+                    for data, rejects in self._pieces(part):
+                        position += data.num_rows
+                        yield data, rejects
+        except UNREADABLE as exc:
+            reason = f"unreadable file {self.store.describe(name)} (format {self.format}): {type(exc).__name__}: {exc}"
+            yield pa.table({}), [_Reject(position, reason, _payload(path))]
+
+    def _pieces(self, path: Path) -> Iterator[_Piece]:
+        if self.format == "parquet":
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=self.batch_rows):
+                yield batch, []
+        elif self.format == "csv":
+            yield from _CsvReader(path, self.batch_rows).pieces()
+        elif self.format == "excel":
+            for table in excel_tables(path, self.sheet, self.batch_rows):
+                yield table, []
+        elif self.format == "json":
+            yield from _jsonl_pieces(json_document_lines(path), self.batch_rows)
+        else:
+            with path.open("rb") as handle:
+                yield from _jsonl_pieces(handle, self.batch_rows)
+
+
+def _same_stat(recorded: str | None, stat: str) -> bool:
+    return recorded is not None and recorded.split(":")[:2] == stat.split(":")[:2]
+
+
+def _digest(recorded: str | None) -> str | None:
+    parts = (recorded or "").split(":")
+    return parts[2] if len(parts) > 2 else None
+
+
+def _payload(path: Path) -> str:
+    """An unreadable file's content for its quarantine record (text as is, binary base64), capped."""
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_PAYLOAD_BYTES + 1)
+    cut = len(raw) > MAX_PAYLOAD_BYTES
+    raw = raw[:MAX_PAYLOAD_BYTES]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "base64:" + base64.b64encode(raw).decode()
+    return text + ("\n[truncated]" if cut else "")
 
 
 @dataclass(frozen=True)
@@ -353,23 +409,22 @@ def _json_reason(text: str, failure: str) -> str:
 
 class FileSource:
     def __init__(self, config: SourceConfig) -> None:
-        options = config.resolved_options()
-        if "path" not in options:
-            raise ConfigError(
-                f"{config.path}: key `options.path` is missing", "set options.path to the folder of files"
-            )
         self.name = config.source
-        self.folder = config.relative_path(options["path"])
-        self._streams = [FileStream(self.folder, stream) for stream in config.streams]
+        self.store = build_store(config)
+        self._streams = [FileStream(self.store, stream) for stream in config.streams]
+
+    @property
+    def folder(self) -> Path | None:
+        return self.store.folder if isinstance(self.store, LocalStore) else None
 
     def streams(self) -> list[FileStream]:
         return self._streams
 
     def check(self) -> None:
-        if not self.folder.is_dir():
+        if not self.store.exists():
             raise SourceError(
-                f"source {self.name!r}: the folder {self.folder} does not exist",
-                "check options.path in the source file (relative paths are relative to that file)",
+                f"source {self.name!r}: the folder {self.store.describe()} does not exist",
+                "check options.path (relative paths are relative to the source file) or options.url",
             )
 
 
