@@ -30,6 +30,7 @@ them as rescued rows.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -128,9 +129,14 @@ class LandingFolder:
                 found.append(_File(name, f"{info.size}:{info.mtime_ns or 0}"))
         return sorted(found, key=lambda f: f.name)
 
-    def open(self, path: str) -> pa.NativeFile:
+    def open(self, path: str) -> io.BufferedReader:
+        """A line-readable stream (gzip decompressed on the fly)."""
         compression = "gzip" if path.endswith(".gz") else None
-        return self.fs.open_input_stream(f"{self.base}/{path}", compression=compression)
+        return io.BufferedReader(self.fs.open_input_stream(f"{self.base}/{path}", compression=compression))
+
+    def open_random(self, path: str) -> pa.NativeFile:
+        """A seekable file, for Parquet's footer."""
+        return self.fs.open_input_file(f"{self.base}/{path}")
 
     def check(self) -> None:
         try:
@@ -197,7 +203,7 @@ class LandingStream:
     def _generation(self, name: str) -> int | None:
         """The file's generation id, from its first record (None: an empty file, or no generation column)."""
         if name.endswith(".parquet"):
-            with self.folder.open(self._path(name)) as handle:
+            with self.folder.open_random(self._path(name)) as handle:
                 first = next(pq.ParquetFile(handle).iter_batches(batch_size=1, columns=None), None)
             values = first.to_pylist() if first is not None else []
         else:
@@ -236,7 +242,7 @@ class LandingStream:
                 yield table, rejects, len(records)
 
     def _parquet(self, name: str) -> Iterator[tuple[pa.Table, list[Any], int]]:
-        with self.folder.open(self._path(name)) as handle:
+        with self.folder.open_random(self._path(name)) as handle:
             for batch in pq.ParquetFile(handle).iter_batches(batch_size=self.options.batch_rows):
                 yield pa.Table.from_batches([batch]), [], batch.num_rows
 
@@ -262,7 +268,7 @@ def _bronze_rows(table: pa.Table) -> pa.Table:
 
 def _rescue_changes(table: pa.Table) -> pa.Table:
     """`_airbyte_meta` as a JSON string; rows with changes get them in `_rescued_data` (merged with what is there)."""
-    metas = table[META].to_pylist()
+    metas = [_as_meta(value) for value in table[META].to_pylist()]
     rescued = table[RESCUED].to_pylist() if RESCUED in table.column_names else [None] * table.num_rows
     merged = []
     for meta, before in zip(metas, rescued, strict=True):
@@ -278,6 +284,16 @@ def _rescue_changes(table: pa.Table) -> pa.Table:
     if RESCUED in table.column_names:
         return table.set_column(table.column_names.index(RESCUED), RESCUED, column)
     return table.append_column(RESCUED, column)
+
+
+def _as_meta(value: Any) -> Any:
+    """`_airbyte_meta` as an object: Parquet and some JSON writers hold it as a JSON string."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 class LandingSource:
