@@ -158,9 +158,8 @@ def test_bad_configuration_names_the_fix(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(SourceError) as failure:
         load_source(root, load_source_config(unknown))
     assert "events" in failure.value.fix
-    refresh_only = write(
-        tmp_path, "mode", {"executable": str(COUNTER)}, [{"name": "events", "sync_mode": "full_refresh"}]
-    )
+    refresh_only = [{"name": "events", "sync_mode": "full_refresh"}]
+    refresh_file = write(tmp_path, "mode", {"executable": str(COUNTER)}, refresh_only)
     with pytest.raises(ConfigError, match="mode: full_refresh"):
         load_source(root, load_source_config(refresh_file))
 
