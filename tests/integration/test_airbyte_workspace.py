@@ -58,14 +58,15 @@ SECRET = "s3cr3t-landing-value"
 
 
 @pytest.fixture(scope="module")
-def airbyte_api() -> Iterator[AirbyteApiServer]:
+def airbyte_api_server() -> Iterator[AirbyteApiServer]:
     server = AirbyteApiServer().start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def env(airbyte_api: AirbyteApiServer, monkeypatch: pytest.MonkeyPatch) -> AirbyteApiServer:
+def env(airbyte_api_server: AirbyteApiServer, monkeypatch: pytest.MonkeyPatch) -> AirbyteApiServer:
+    airbyte_api = airbyte_api_server
     airbyte_api.store.sources.clear()
     airbyte_api.store.destinations.clear()
     airbyte_api.store.connections.clear()
