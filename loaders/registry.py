@@ -10,9 +10,9 @@ from loaders.core.protocol import Source
 
 FAMILIES: dict[str, str] = {
     "files": "loaders.files",
-    # Airbyte: a PyPI connector run locally (`airbyte`), and the S3 destination's landing files (`airbyte_s3`)
+    # Airbyte: a PyPI connector run locally (`airbyte`), and the S3 destination's landing files (`airbyte_landing`)
     "airbyte": "loaders.airbyte.connector",
-    "airbyte_s3": "loaders.airbyte.landing",
+    "airbyte_landing": "loaders.airbyte.landing",
     # SQL databases and warehouses: one family, the engine chosen by `type:` (see loaders/sql/README.md)
     **dict.fromkeys(("postgres", "mysql", "sqlserver", "oracle", "snowflake", "redshift", "bigquery"), "loaders.sql"),
 }

@@ -1,7 +1,7 @@
-"""`type: airbyte_s3`: the files Airbyte's S3 destination writes, landed in bronze exactly once.
+"""`type: airbyte_landing`: the files Airbyte's S3 destination writes, landed in bronze exactly once.
 
     source: crm_airbyte
-    type: airbyte_s3
+    type: airbyte_landing
     options:
       path: s3://landing/airbyte          # the destination's bucket and bucket path (or a local folder)
       namespace: salesforce               # the ${NAMESPACE} part of the path, if the connection has one
@@ -61,7 +61,7 @@ RESCUED = "_rescued_data"
 
 
 class LandingOptions(BaseModel):
-    """`options:` of an `airbyte_s3` source."""
+    """`options:` of an `airbyte_landing` source."""
 
     model_config = ConfigDict(extra="forbid")
 

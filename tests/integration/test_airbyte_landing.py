@@ -1,4 +1,4 @@
-"""The `airbyte_s3` loader family: files Airbyte's S3 destination writes, landed in bronze exactly once.
+"""The `airbyte_landing` loader family: files Airbyte's S3 destination writes, landed in bronze exactly once.
 
 The files are written by the tests in the destination's documented layout
 (`<bucket>/<path>/<namespace>/<stream>/<YYYY_MM_DD>_<epoch ms>_<part>.jsonl[.gz]`, records with
@@ -62,7 +62,7 @@ def file_name(part: int, epoch: int = EPOCH, ext: str = "jsonl") -> str:
 
 def write_source(folder: Path, path: str, streams: list[dict[str, Any]], **options: Any) -> Path:
     source = folder / "landing.yml"
-    document = {"source": "crm", "type": "airbyte_s3", "options": {"path": path, **options}, "streams": streams}
+    document = {"source": "crm", "type": "airbyte_landing", "options": {"path": path, **options}, "streams": streams}
     source.write_text(yaml.safe_dump(document, sort_keys=False))
     return source
 
