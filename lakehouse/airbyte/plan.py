@@ -17,7 +17,8 @@ from lakehouse.airbyte.client import AirbyteClient, Existing, connection_documen
 from lakehouse.airbyte.spec import WorkspaceSpec
 
 MASKED = "**********"
-_SECRET_KEY = re.compile(r"(password|secret|token|api_key|access_key|private_key|credentials)", re.IGNORECASE)
+# A key that holds a secret: `password`, `client_secret`, `access_token`, `secret_access_key`, ... (not `*_title`).
+_SECRET_KEY = re.compile(r"(^|_)(password|secret|token|api_key|access_key|private_key|secret_key)$", re.IGNORECASE)
 KINDS = ("source", "destination", "connection")
 
 
@@ -28,7 +29,7 @@ class FieldChange:
     after: Any
 
     def describe(self) -> str:
-        secret = _SECRET_KEY.search(self.path) is not None
+        secret = _SECRET_KEY.search(self.path.rsplit(".", 1)[-1]) is not None
         before, after = ("(secret)", "(secret)") if secret else (_show(self.before), _show(self.after))
         return f"{self.path}: {before} -> {after}"
 

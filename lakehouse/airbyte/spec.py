@@ -26,7 +26,8 @@ SYNC_MODES = Literal[
     "incremental_append",
     "incremental_deduped_history",
 ]
-_SECRET_KEY = re.compile(r"(password|secret|token|api_key|access_key|private_key|credentials)", re.IGNORECASE)
+# A key that holds a secret: `password`, `client_secret`, `access_token`, `secret_access_key`, ... (not `*_title`).
+_SECRET_KEY = re.compile(r"(^|_)(password|secret|token|api_key|access_key|private_key|secret_key)$", re.IGNORECASE)
 _REFERENCE = re.compile(r"^\$\{[^}]+\}$")
 
 
