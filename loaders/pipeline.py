@@ -179,7 +179,8 @@ class _StreamLoad:
         for batch, last in self._batches(None if starting else state.cursor):
             version += 1
             marker = ("done" if last else "running") if refresh else None
-            self._commit(batch, version, overwrite=starting and self.result.batches == 0, refresh=marker)
+            overwrite = (starting and self.result.batches == 0) or batch.replace
+            self._commit(batch, version, overwrite=overwrite, refresh=marker)
         if refresh and self.result.batches == 0:
             self._finish_empty_refresh(version + 1, replace_rows=starting)
 

@@ -12,6 +12,9 @@ FAMILIES: dict[str, str] = {
     "files": "loaders.files",
     "mongodb": "loaders.mongodb",
     "dynamodb": "loaders.dynamodb",
+    # Airbyte: a PyPI connector run locally (`airbyte`), and the S3 destination's landing files (`airbyte_landing`)
+    "airbyte": "loaders.airbyte.connector",
+    "airbyte_landing": "loaders.airbyte.landing",
     # SQL databases and warehouses: one family, the engine chosen by `type:` (see loaders/sql/README.md)
     **dict.fromkeys(("postgres", "mysql", "sqlserver", "oracle", "snowflake", "redshift", "bigquery"), "loaders.sql"),
 }

@@ -10,13 +10,14 @@ lakehouse register                  register bronze tables and layer databases i
 lakehouse dbt ARGS...               run dbt with the project's profiles (e.g. `lakehouse dbt build`)
 lakehouse docs generate|serve
 lakehouse company publish --postgres URI --mysql URI [--days N]   the company, into real database servers
+lakehouse airbyte plan|apply|sync CONNECTION|install PIN|spec PIN   Airbyte connections as code, local connectors
 """
 
 from __future__ import annotations
 
 import typer
 
-from lakehouse.cli import company, dbt, demo, platform, quality, sources
+from lakehouse.cli import airbyte, company, dbt, demo, platform, quality, sources
 from lakehouse.cli.errors import friendly_errors
 
 __all__ = ["app", "friendly_errors"]
@@ -33,3 +34,4 @@ app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options"
 app.add_typer(dbt.docs_app, name="docs")
 app.add_typer(company.company_app, name="company")
 quality.register(app)
+app.add_typer(airbyte.airbyte_app, name="airbyte")

@@ -12,7 +12,7 @@ only has to know how to resume from a cursor it produced itself.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,6 +33,9 @@ class SyncMode(StrEnum):
 class Batch:
     data: pa.RecordBatch | pa.Table
     cursor: str | None  # the stream's position after this batch, opaque to everyone but the stream
+    # The source itself replaced the stream's data (an Airbyte refresh: a new generation id): this batch
+    # overwrites the bronze table instead of appending, in the same commit as its cursor.
+    replace: bool = field(default=False, kw_only=True)
 
 
 class Stream(Protocol):

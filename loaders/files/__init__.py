@@ -328,6 +328,16 @@ def _jsonl_pieces(handle: BinaryIO, batch_rows: int) -> Iterator[_Piece]:
         position += sum(t.num_rows for t in tables)
 
 
+def json_records(lines: list[bytes], origin: str) -> tuple[list[pa.Table], list[Rejected]]:
+    """JSON lines parsed as the `jsonl` format parses a chunk: tables in line order, odd values fitted
+    (to `_rescued_data`), lines that do not parse as rejects. Used by families that receive JSON
+    records from elsewhere (the Airbyte connector runner)."""
+    pieces = list(_jsonl_pieces(io.BytesIO(b"\n".join(lines)), max(1, len(lines))))
+    tables = [data for data, _ in pieces if data.num_rows]
+    rejects = [Rejected(r.reason, r.raw_payload, f"{origin}:{r.line or ''}") for _, found in pieces for r in found]
+    return tables, rejects
+
+
 def _combined(tables: list[pa.Table]) -> list[pa.Table]:
     """One table per chunk, so a few odd lines do not split it into many small commits.
 

@@ -1,0 +1,155 @@
+"""The Airbyte protocol, spoken to a connector process: spec, check, discover, read.
+
+A connector is an executable (`source-faker`, from its own venv, see `venv.py`) that takes a command
+and JSON files (`--config`, `--catalog`, `--state`) and prints one Airbyte message per line on stdout:
+RECORD, STATE, LOG, TRACE, SPEC, CATALOG, CONNECTION_STATUS. `ConnectorProcess` writes those files in
+a private temporary folder (mode 0600: the config holds credentials), runs the command and yields the
+messages. The process dies with its parent (PR_SET_PDEATHSIG on Linux), so a loader killed
+mid-read leaves no connector behind. A TRACE error, or a non-zero exit, becomes a `SourceError`
+carrying the connector's own message (secrets are scrubbed by the pipeline).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from lakehouse.core.errors import SourceError
+
+log = structlog.get_logger("loaders.airbyte")
+Message = dict[str, Any]
+_STDERR_LINES = 20
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: receive SIGKILL when the loader process dies."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+
+
+class ConnectorProcess:
+    """One connector executable; every method runs one protocol command in a fresh process."""
+
+    def __init__(self, executable: Path, config: dict[str, Any], *, name: str) -> None:
+        self.executable = executable
+        self.config = config
+        self.name = name
+
+    def spec(self) -> dict[str, Any]:
+        return self._single("spec", "SPEC", "spec", with_config=False)
+
+    def check(self) -> None:
+        status = self._single("check", "CONNECTION_STATUS", "connectionStatus")
+        if status.get("status") != "SUCCEEDED":
+            raise SourceError(
+                f"Airbyte connector {self.name} check failed: {status.get('message') or 'no message'}",
+                "fix the connector's `options.config` in the source file (see `lakehouse airbyte spec`)",
+            )
+
+    def discover(self) -> list[dict[str, Any]]:
+        """The connector's streams (name, json_schema, supported_sync_modes, cursor and key defaults)."""
+        return list(self._single("discover", "CATALOG", "catalog").get("streams", []))
+
+    def read(self, catalog: dict[str, Any], state: list[dict[str, Any]] | None) -> Iterator[Message]:
+        files = {"catalog": catalog} if state is None else {"catalog": catalog, "state": state}
+        yield from self._messages("read", files)
+
+    def _single(self, command: str, kind: str, key: str, *, with_config: bool = True) -> dict[str, Any]:
+        for message in self._messages(command, {}, with_config=with_config):
+            if message.get("type") == kind:
+                return dict(message.get(key) or {})
+        raise SourceError(
+            f"Airbyte connector {self.name} printed no {kind} message for `{command}`",
+            "check that the executable is an Airbyte source connector",
+        )
+
+    def _messages(self, command: str, files: dict[str, Any], *, with_config: bool = True) -> Iterator[Message]:
+        with tempfile.TemporaryDirectory(prefix="airbyte-") as folder:
+            arguments = [str(self.executable), command]
+            documents = {"config": self.config, **files} if with_config else files
+            for flag, document in documents.items():
+                path = Path(folder) / f"{flag}.json"
+                path.touch(mode=0o600)
+                path.write_text(json.dumps(document))
+                arguments += [f"--{flag}", str(path)]
+            yield from self._run(arguments, command)
+
+    def _run(self, arguments: list[str], command: str) -> Iterator[Message]:
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the generator's last message
+        process = subprocess.Popen(
+            arguments, stdout=subprocess.PIPE, stderr=stderr, preexec_fn=_die_with_parent, env=_connector_env()
+        )
+        assert process.stdout is not None
+        failure: str | None = None
+        finished = False
+        try:
+            for line in process.stdout:
+                message = _parse(line)
+                if message is None:
+                    continue
+                failure = _trace_error(message) or failure
+                _log(message, self.name)
+                yield message
+            finished = True
+        finally:
+            if not finished:  # the consumer stopped early (or failed): do not leave the connector running
+                process.kill()
+            code = process.wait()
+            process.stdout.close()
+        stderr.seek(0)
+        tail = deque(stderr.read().decode("utf-8", errors="replace").splitlines(), maxlen=_STDERR_LINES)
+        stderr.close()
+        if failure is not None or code != 0:
+            detail = failure or " | ".join(tail) or f"exit status {code}"
+            raise SourceError(
+                f"Airbyte connector {self.name} `{command}` failed: {detail}",
+                "check the connector's config and the error above; re-run the load to resume from the last state",
+            )
+
+
+def _connector_env() -> dict[str, str]:
+    """The connector's environment: ours, minus the platform venv (the connector has its own)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _parse(line: bytes) -> Message | None:
+    text = line.strip()
+    if not text.startswith(b"{"):
+        return None  # connectors may print plain text; the protocol is JSON lines only
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def _trace_error(message: Message) -> str | None:
+    if message.get("type") != "TRACE":
+        return None
+    trace = message.get("trace") or {}
+    if trace.get("type") != "ERROR":
+        return None
+    error = trace.get("error") or {}
+    return str(error.get("message") or error.get("internal_message") or "connector error")
+
+
+def _log(message: Message, name: str) -> None:
+    if message.get("type") != "LOG":
+        return
+    entry = message.get("log") or {}
+    level = str(entry.get("level", "INFO")).upper()
+    if level in ("ERROR", "FATAL", "WARN"):
+        log.warning("airbyte.connector_log", connector=name, level=level, message=str(entry.get("message"))[:500])
