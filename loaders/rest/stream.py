@@ -288,7 +288,7 @@ class RestStream:
     def _await_job(self, path: str) -> None:
         bulk = self.options.bulk
         assert bulk is not None
-        for _ in range(bulk.max_polls):
+        for poll in range(bulk.max_polls):
             state = self.client.send(Request("GET", path)).json().get("state")
             if state == "JobComplete":
                 return
@@ -297,7 +297,7 @@ class RestStream:
                     f"{self.config.name}: the Bulk API query job ended {state}",
                     "check the stream's `bulk.query` (run it in the Salesforce query editor)",
                 )
-            self.client.policy.sleep(bulk.poll_seconds)
+            self.client.policy.sleep(min(bulk.poll_seconds, 0.1 * 2**poll))
         raise SourceError(
             f"{self.config.name}: the Bulk API query job did not finish after {bulk.max_polls} polls",
             "raise `bulk.max_polls` or run the load again later (the job is created anew)",
