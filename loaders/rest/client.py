@@ -127,9 +127,9 @@ class RestClient:
         params = dict(request.params)
         basic = self.auth.apply(headers, params)
         self.requests += 1
-        built = self.http.build_request(
-            request.method, self.url(request.url), params=params or None, json=request.json, headers=headers
-        )
+        # httpx replaces a URL's query with `params`: merge them, a next link's query stays
+        url = httpx.URL(self.url(request.url)).copy_merge_params(params)
+        built = self.http.build_request(request.method, url, json=request.json, headers=headers)
         try:
             if stream:
                 return _Streamed(self.http, built, basic)

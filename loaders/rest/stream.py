@@ -68,6 +68,7 @@ class _Page:
     records: list[dict[str, Any]]
     rejects: list[Rejected]
     after: dict[str, Any]  # the run's state once this page is committed
+    final: bool = False  # the run's last page
 
 
 class RestStream:
@@ -93,7 +94,8 @@ class RestStream:
         self._max, self._seen = run["max"], dict(run["seen"])
         pages = self._bulk(run) if self.options.bulk else self._partitions(run)
         produced = False
-        for page, last in _with_last(pages):
+        for page in pages:
+            last = page.final
             kept = self._keep(page.records, state, run["since"], page.rejects)
             data, rejects = to_table(kept, origin=self.config.name)
             if last:
@@ -104,7 +106,7 @@ class RestStream:
                 position = {"since": run["since"], "max": self._max, "seen": dict(self._seen)}
                 closing = _Cursor(state.max, state.edge, page.after | position)
             changed = closing.dump() != _Cursor.load(cursor).dump()
-            if not last or kept or page.rejects or rejects or changed:
+            if kept or page.rejects or rejects or (last and changed):  # pages with nothing new: no commit
                 produced = True
                 yield BatchWithRejects(data, closing.dump(), tuple(page.rejects + rejects))
         if not produced and state.run is not None:  # a resumed run with nothing left still closes
@@ -131,6 +133,7 @@ class RestStream:
         since = datetime.fromisoformat(since_text)
         kept = []
         for record in records:
+            record = self._enriched(record)  # the details may hold the cursor field (NetSuite)
             value = dig(record, field_name)
             moment = to_instant(value)
             if value is not None and moment is None:
@@ -138,7 +141,6 @@ class RestStream:
                 continue
             if moment is not None and moment < since:
                 continue
-            record = self._enriched(record)
             digest = content_hash(record)
             if digest in state.edge or digest in self._seen:
                 continue
@@ -177,8 +179,14 @@ class RestStream:
         first = run["parent"]
         for index in range(first, len(parents)):
             resume = (run["next"], run.get("skip", 0)) if index == first else (None, 0)
-            for page in self._pages(run, self._names(run, parents[index]), *resume):
+            names = self._names(run, parents[index])
+            carried = {
+                key: names[f"parent.{key}"] for key in (self.options.parent.fields if self.options.parent else {})
+            }
+            for page in self._pages(run, names, *resume):
                 page.after["parent"] = index + 1 if page.after["next"] is None else index
+                page.final = page.after["next"] is None and index == len(parents) - 1
+                page.records = [{**carried, **record} for record in page.records]
                 yield page
 
     def _parents(self, run: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -211,6 +219,11 @@ class RestStream:
             yield _Page(records, rejects, {"next": stored, "skip": 0})
             if following is None:
                 return
+            if following.state() == request.state():
+                raise SourceError(
+                    f"{self.config.name}: the API pointed at the page just read as the next one",
+                    "check the stream's `paginator` (kind, token path, parameter name)",
+                )
             request = following
 
     def _records_of(self, body: Any) -> list[Any]:
@@ -281,7 +294,7 @@ class RestStream:
             locator = response.headers.get("Sforce-Locator")
             done = not locator or locator == "null"
             position = None if done else {"job": job, "locator": locator}
-            yield _Page(records, [], {"next": None, "skip": 0, "bulk": position})
+            yield _Page(records, [], {"next": None, "skip": 0, "bulk": position}, final=done)
             if done:
                 return
 
@@ -379,13 +392,3 @@ def _flat(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _origin(request: Request) -> str:
     return f"{request.method} {request.url}"
-
-
-def _with_last(pages: Iterator[_Page]) -> Iterator[tuple[_Page, bool]]:
-    previous = None
-    for page in pages:
-        if previous is not None:
-            yield previous, False
-        previous = page
-    if previous is not None:
-        yield previous, True

@@ -3,19 +3,21 @@
 `http://127.0.0.1:<port>/<api>` is the API's base URL. Each API serves the company generator's
 records in its own envelope, with its own paging, filters and authentication:
 
-| API | auth | paging | updated-since |
-|---|---|---|---|
-| stripe | bearer secret key | `starting_after` + `has_more` | none (lists all) |
-| hubspot | OAuth2 refresh token | search `after` in the POST body | search filter `GTE` (ms) |
-| shopify | `X-Shopify-Access-Token` | REST `Link` header (`page_info`); GraphQL `endCursor` | `updated_at_min`, `updated_at:>=` |
-| salesforce | JWT bearer (RS256) | `nextRecordsUrl`; Bulk API 2.0 `Sforce-Locator` | SOQL `SystemModstamp >=` |
-| google_ads | OAuth2 refresh token + `developer-token` | `nextPageToken` | GAQL `segments.date >=` |
-| facebook_ads | `access_token` query parameter | `paging.next` URL | `filtering` / `time_range` |
-| mixpanel | basic (service account) | export JSON Lines | `from_date` |
-| amplitude | basic (API key, secret) | export zip of gzipped JSON Lines; users by page number | `start`, `updated_since` |
-| workday | OAuth2 refresh token | `offset` / `limit`, `total` | none (lists all) |
-| netsuite | OAuth2 client credentials, JWT client assertion (PS256) | `offset`, `hasMore`; one call per record | `q=lastModifiedDate ON_OR_AFTER` |
-| sap | basic | OData v2 `d.__next` with `$skiptoken` | `$filter=... ge datetimeoffset'...'` |
+- stripe: bearer secret key; `starting_after` + `has_more`; no updated-since filter (lists all).
+- hubspot: OAuth2 refresh token; search `after` in the POST body; search filter `GTE` (ms).
+- shopify: `X-Shopify-Access-Token`; REST `Link` header (`page_info`, refused with filters) and
+  GraphQL `endCursor`; `updated_at_min`, `updated_at:>=`.
+- salesforce: JWT bearer (RS256); `nextRecordsUrl`; Bulk API 2.0 jobs, CSV with `Sforce-Locator`;
+  SOQL `SystemModstamp >=` (only the selected fields are returned).
+- google_ads: OAuth2 refresh token and `developer-token`; `nextPageToken`; GAQL `segments.date >=`.
+- facebook_ads: `access_token` query parameter; `paging.next` URL; `filtering`, `time_range`.
+- mixpanel: basic (service account); export JSON Lines by `from_date`/`to_date`; funnels list, then
+  each funnel's days.
+- amplitude: basic (API key, secret); export zip of gzipped JSON Lines by hour; users by page number.
+- workday: OAuth2 refresh token; `offset`/`limit`, `total`; no updated-since filter.
+- netsuite: OAuth2 client credentials with a PS256 client assertion; `offset`, `hasMore`, ids only
+  (one call per record); `q=lastModifiedDate ON_OR_AFTER "MM/DD/YYYY"`.
+- sap: basic; OData v2 `d.__next` with `$skiptoken`; `$filter=<field> ge datetimeoffset'...'`.
 
 Faults for the tests: `storm_every` (every n-th API request answers 429 with a tiny `Retry-After`),
 `delay_s` (per request), `quota_left` (a daily quota per API), `expire_tokens()`, `revoke()`.
@@ -30,6 +32,7 @@ import gzip
 import io
 import json
 import re
+import socket
 import threading
 import time
 import uuid
@@ -39,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
@@ -145,6 +148,7 @@ class ApiStandIn:
         self.storm_every = 0
         self.delay_s = 0.0
         self.quota_left: dict[str, int] = {}
+        self.expire_at = 0  # the API request after which every access token has expired (0: never)
         self.api_requests: dict[str, int] = {}
         self.rate_limited = 0
         self.token_grants: dict[str, int] = {}
@@ -189,6 +193,19 @@ class ApiStandIn:
         return sorted(records, key=lambda r: (moment(r), [json.dumps(dig(r, k)) for k in key]))
 
     # --- faults and auth ----------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """The history again, and no faults: what every test starts from."""
+        with self.lock:
+            for rows in self.records.values():
+                rows.clear()
+            self.storm_every, self.delay_s, self.expire_at, self.rate_limited = 0, 0.0, 0, 0
+            self.quota_left.clear()
+            self.api_requests.clear()
+            self.token_grants.clear()
+            self._revoked.clear()
+            self._tokens.clear()
+        self.advance("-history")
 
     def expire_tokens(self) -> None:
         with self.lock:
@@ -271,9 +288,14 @@ class ApiStandIn:
             quota = self.quota_left.get(call.api)
             if quota is not None:
                 self.quota_left[call.api] = quota - 1
+            if self.expire_at and count > self.expire_at:
+                self.expire_at = 0
+                self._tokens.clear()
         if self.delay_s:
             time.sleep(self.delay_s)
         if quota is not None and quota <= 0:
+            if call.api == "facebook_ads":
+                return Reply.json({"error": {"message": "(#4) Application request limit reached", "code": 4}}, 403)
             body = {"status": "error", "message": "You have reached your daily limit.", "policyName": "DAILY"}
             return Reply.json(body, 429, {"X-HubSpot-RateLimit-Daily-Remaining": "0"})
         if self.storm_every and count % self.storm_every == 0:
@@ -348,7 +370,7 @@ class ApiStandIn:
             headers["Link"] = f'<{self.base_url}/shopify{call.path}?{query}>; rel="next"'
         return Reply.json({stream.group(1): page}, headers=headers)
 
-    _SF_OBJECTS = {"Lead": "leads", "Opportunity": "opportunities", "Account": "accounts"}
+    _SF_OBJECTS: ClassVar[dict[str, str]] = {"Lead": "leads", "Opportunity": "opportunities", "Account": "accounts"}
     _SOQL = re.compile(r"SELECT (.+?) FROM (\w+)(?: WHERE SystemModstamp >= (\S+))?(?: ORDER BY SystemModstamp)?$")
 
     def _soql(self, soql: str) -> list[dict[str, Any]] | None:
@@ -376,7 +398,11 @@ class ApiStandIn:
                 return Reply.json({"id": bulk.group(1), "state": "JobComplete" if job["polls"] > 1 else "InProgress"})
             offset = _untoken(call.query["locator"])["o"] if call.query.get("locator") else 0
             page, following = self._page(job["rows"], offset, int(call.query.get("maxRecords", 1000)))
-            return Reply(200, _csv(page), {"Content-Type": "text/csv", "Sforce-Locator": _token(following) if following else "null"})
+            return Reply(
+                200,
+                _csv(page),
+                {"Content-Type": "text/csv", "Sforce-Locator": _token(following) if following else "null"},
+            )
         if call.path == f"{base}/query":
             rows, offset, soql = self._soql(call.query.get("q", "")), 0, call.query.get("q", "")
         elif call.path.startswith(f"{base}/query/"):
@@ -474,7 +500,11 @@ class ApiStandIn:
         page, _ = self._page(rows, int(call.query.get("offset", 0)), int(call.query.get("limit", 20)))
         return Reply.json({"total": len(rows), "data": page})
 
-    _NS_TYPES = {"customer": "customers", "salesOrder": "sales_orders", "inventoryItem": "inventory_items"}
+    _NS_TYPES: ClassVar[dict[str, str]] = {
+        "customer": "customers",
+        "salesOrder": "sales_orders",
+        "inventoryItem": "inventory_items",
+    }
 
     def _netsuite(self, call: Call) -> Reply:
         one = re.fullmatch(r"/services/rest/record/v1/(\w+)/(\d+)", call.path)
@@ -501,7 +531,7 @@ class ApiStandIn:
             }
         )
 
-    _SAP_SETS = {
+    _SAP_SETS: ClassVar[dict[str, str]] = {
         "API_SALES_ORDER_SRV/A_SalesOrder": "sales_orders",
         "API_PRODUCT_SRV/A_Product": "material_master",
         "API_JOURNALENTRYITEMBASIC_SRV/A_JournalEntryItemBasic": "financial_documents",
@@ -555,6 +585,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle and delayed ACKs add 40 ms to each answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         self._serve("GET")
 
@@ -583,7 +618,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply.body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
