@@ -29,7 +29,7 @@ from loaders.core.protocol import Batch, Source, Stream, SyncMode
 from loaders.core.quarantine import Quarantine, Rejected, rejects_of
 from loaders.core.redact import Redactor, redacted_error
 from loaders.core.result import ProgressHook, StreamResult
-from loaders.core.retry import RetryPolicy, TransientSourceError
+from loaders.core.retry import QuotaExhaustedError, RetryPolicy, TransientSourceError
 from loaders.core.schema_policy import conform
 from loaders.registry import build_source
 
@@ -148,6 +148,9 @@ class _StreamLoad:
             self._start()
             self._load()
             self.result.status = "success"
+        except QuotaExhaustedError as exc:  # not a failure: what was read is committed, the next run resumes
+            self.result.status = "stopped"
+            self.result.error = self.context.redactor.describe(exc)
         except Exception as exc:
             self.result.status = "failed"
             self.result.exception = redacted_error(exc, self.context.redactor, f"{self._name}")
@@ -291,7 +294,7 @@ class _StreamLoad:
 
     def _record(self) -> None:
         result = self.result
-        event = "load.finished" if result.status == "success" else "load.failed"
+        event = {"success": "load.finished", "stopped": "load.stopped"}.get(result.status, "load.failed")
         log.info(
             event,
             stream=self._name,

@@ -15,6 +15,7 @@ FAMILIES: dict[str, str] = {
     # Airbyte: a PyPI connector run locally (`airbyte`), and the S3 destination's landing files (`airbyte_landing`)
     "airbyte": "loaders.airbyte.connector",
     "airbyte_landing": "loaders.airbyte.landing",
+    "rest": "loaders.rest",  # SaaS APIs (see loaders/rest/README.md)
     # SQL databases and warehouses: one family, the engine chosen by `type:` (see loaders/sql/README.md)
     **dict.fromkeys(("postgres", "mysql", "sqlserver", "oracle", "snowflake", "redshift", "bigquery"), "loaders.sql"),
 }

@@ -46,7 +46,7 @@ def load(
         table.add_row(
             r.stream,
             r.mode,
-            "[green]success[/]" if r.status == "success" else "[red]failed[/]",
+            {"success": "[green]success[/]", "stopped": "[yellow]stopped[/]"}.get(r.status, "[red]failed[/]"),
             f"{r.rows_read:,}",
             f"{r.rows:,}",
             f"{r.rows_quarantined:,}",
@@ -56,6 +56,9 @@ def load(
             describe_cursor(r.cursor_after),
         )
     console.print(table)
+    for r in results:
+        if r.status == "stopped":  # a spent API quota: committed batches stay, the next run resumes
+            console.print(f"[bold yellow]stopped:[/] {r.stream}: {r.error}", markup=True, highlight=False)
     failed = [r for r in results if r.exception is not None]
     for r in failed:
         console.print(f"[bold red]error:[/] {r.stream}: {r.exception.cause}", markup=True, highlight=False)

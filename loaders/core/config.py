@@ -17,7 +17,8 @@ One file per source, in the spirit of the seed document:
         partition_by: [_loaded_date]   # optional; `_loaded_date` is derived from `_loaded_at`
         soft_delete_field: is_deleted  # optional; rows it flags get `_op = 'delete'`
 
-Values may reference secrets as `${NAME}` (an environment variable) or
+Values may reference secrets as `${NAME}` (an environment variable; `${NAME:-default}` falls back to
+`default` when it is unset, for settings such as an API's base URL) or
 `${secretsmanager:<secret-id>}` / `${secretsmanager:<secret-id>#<json-key>}` (AWS Secrets Manager).
 References are resolved only when a source is built, and resolved values never reach logs:
 `SourceConfig` keeps the raw text, and errors name the reference, never its value.
@@ -141,7 +142,8 @@ class SourceConfig(BaseModel):
         texts = [*_strings(self.options), *(text for s in self.streams for text in _strings(s.extra))]
         for text in texts:
             for match in _REFERENCE.finditer(text):
-                if match.group(1) in NOT_SECRET:
+                name, has_default, _ = match.group(1).partition(":-")
+                if name in NOT_SECRET or (has_default and name not in os.environ):
                     continue
                 try:
                     values.append(_resolve_one(match.group(1), where=f"{self.path}"))
@@ -239,6 +241,9 @@ def resolve_references(value: Any, *, where: str) -> Any:
 def _resolve_one(reference: str, where: str) -> str:
     if reference.startswith("secretsmanager:"):
         return _secrets_manager(reference.removeprefix("secretsmanager:"), where)
+    reference, has_default, default = reference.partition(":-")
+    if has_default and reference not in os.environ:  # `${NAME:-default}`: a setting with a default
+        return default
     if reference not in os.environ:
         raise ConfigError(
             f"{where} needs the secret ${{{reference}}}, which is not set",

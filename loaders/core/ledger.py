@@ -54,7 +54,7 @@ class LedgerEntry:
     source: str
     stream: str
     mode: str
-    status: str  # running | success | failed | killed
+    status: str  # running | success | failed | killed | stopped (a spent API quota: resumes next run)
     rows_read: int
     rows_loaded: int
     rows_quarantined: int

@@ -40,6 +40,14 @@ class RateLimitedError(TransientSourceError):
     """The source asked us to slow down (HTTP 429 and friends); `retry_after` is its hint in seconds."""
 
 
+class QuotaExhaustedError(SourceError):
+    """The source's daily (or monthly) quota is spent: retrying now is pointless.
+
+    The pipeline ends the stream's load cleanly with status `stopped`: what was committed stays, and
+    the next run resumes from the committed cursor once the quota has reset.
+    """
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5
