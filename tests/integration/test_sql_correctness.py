@@ -6,6 +6,8 @@ The module creates its own database (and role) in the session's PostgreSQL serve
 
 from __future__ import annotations
 
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ from lakehouse.core.errors import ConfigError, SourceError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import SourceConfig, load_source_config
 from loaders.core.delta import read_table
+from loaders.core.retry import RetryPolicy, TransientSourceError
 from loaders.pipeline import load_source
 from tests.helpers.servers import PostgresServer
 
@@ -253,3 +256,51 @@ def test_an_overflowing_watermark_with_a_text_key_is_refused_before_anything_is_
     add_events(postgres, schema, 13, 14)
     load_source(root, raised)
     assert sorted(int(i) for i in loaded_ids(root)) == list(range(1, 15))
+
+
+# --- 4. a stalled source ends the load -----------------------------------------------------------------
+
+
+def test_a_query_longer_than_statement_timeout_ends_the_load_with_the_option_named(
+    postgres: PostgresServer, root: LakehouseRoot, tmp_path: Path
+) -> None:
+    schema = fresh_schema(postgres, "slow")
+    people_table(postgres, schema, 3)
+    execute(postgres, f"create view {schema}.slow as select p.* from {schema}.people p, pg_sleep(3) s")
+    stream = {"name": "slow", "table": f"{schema}.slow", "mode": "full_refresh"}
+    config = source(tmp_path, postgres, [stream], statement_timeout=1)
+    with pytest.raises(SourceError) as failure:
+        load_source(root, config, retry=RetryPolicy(max_attempts=1))
+    assert "statement_timeout" in str(failure.value) and "1 s" in str(failure.value)
+    assert "statement_timeout" in failure.value.fix
+    assert not isinstance(failure.value, TransientSourceError), "the same query would time out again"
+
+
+def test_a_server_that_accepts_but_never_answers_ends_the_load_by_connect_timeout(
+    root: LakehouseRoot, tmp_path: Path
+) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)  # the kernel completes the handshake; nothing ever answers
+        port = listener.getsockname()[1]
+        path = tmp_path / "pg.yml"
+        options = {"host": "127.0.0.1", "port": port, "database": "db", "user": "u", "connect_timeout": 2}
+        streams = [{"name": "people", "mode": "full_refresh"}]
+        path.write_text(yaml.safe_dump({"source": "pg", "type": "postgres", "options": options, "streams": streams}))
+        outcome: list[BaseException | None] = []
+
+        def load() -> None:
+            try:
+                load_source(root, load_source_config(path), retry=RetryPolicy(max_attempts=1))
+                outcome.append(None)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=load, daemon=True)
+        worker.start()
+        worker.join(60)
+    assert not worker.is_alive(), "the load hangs on a server that never answers"
+    [error] = outcome
+    assert isinstance(error, SourceError)
+    assert "connect_timeout" in str(error) and "2 s" in str(error) and f"127.0.0.1:{port}" in str(error)
+    assert "connect_timeout" in error.fix
