@@ -149,6 +149,12 @@ class Engine:
 
     def fix_for(self, message: str) -> str:
         lowered = message.lower()
+        # PostgreSQL's `hostssl`-only pg_hba.conf, MySQL's require_secure_transport
+        if "no encryption" in lowered or "secure transport" in lowered:
+            return (
+                "the server accepts this user over TLS only: set options.sslmode to require, verify-ca or "
+                "verify-full (with options.sslrootcert, the CA file)"
+            )
         if "password" in lowered or "authentication" in lowered or "access denied" in lowered:
             return "check the user and password (options.user / options.password) and the user's grants"
         if "does not exist" in lowered or "doesn't exist" in lowered or "not found" in lowered:
