@@ -2,9 +2,12 @@
 
 Per batch: the stream's rejects and the rows that break the declared schema go to quarantine, the
 rest is fitted to the table by the stream's schema policy, and the batch is committed to bronze with
-its cursor in one Delta commit (see `loaders.core.bronze`). Per stream load: one ledger row, written
-also when the load fails. Transient source errors are retried with backoff, re-opening the stream
-from the last committed cursor. Nothing a load logs, raises or records carries a secret.
+its cursor in one Delta commit (see `loaders.core.bronze`). A full refresh commits its batches to a
+staging table and replaces bronze with it in one commit at the end, so readers see the old table or
+the new one; a refresh that read no rows leaves bronze alone unless the stream sets `allow_empty`.
+Per stream load: one ledger row, written also when the load fails. Transient source errors are
+retried with backoff, re-opening the stream from the last committed cursor. Nothing a load logs,
+raises or records carries a secret.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import structlog
 
-from lakehouse.core.errors import ConfigError, LakehouseError
+from lakehouse.core.errors import ConfigError, LakehouseError, SourceError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.bronze import RESERVED_NAMES, BronzeTable, StreamState, Write, new_load_id
 from loaders.core.changes import apply_soft_deletes, latest_per_key, split_invalid, without_deletes
@@ -136,6 +139,8 @@ class _StreamLoad:
         self.context = context
         self.app_id = f"{context.pipeline}/{source_name}/{self.spec.name}"
         self.table = BronzeTable(root, source_name, self.spec.name, partition_by=tuple(self.spec.partition_by))
+        self.target = self.table  # where batches are committed: bronze, or its staging table during a refresh
+        self._base: int | None = None  # during a refresh: the bronze version the refresh replaces
         self.quarantine = Quarantine(root)
         self.result = StreamResult(
             source_name, self.spec.name, new_load_id(), self.spec.mode.value, pipeline=context.pipeline
@@ -173,19 +178,54 @@ class _StreamLoad:
         self.table.check_partitioning()
         state = self.table.state(self.app_id)
         self._refuse_lost_state(state)
-        replace = self.context.full_refresh or self.spec.mode == SyncMode.FULL_REFRESH
-        starting = replace and not state.refreshing  # a refresh cut short is continued, never restarted
-        refresh = starting or state.refreshing
-        self.result.mode = SyncMode.FULL_REFRESH.value if refresh else self.spec.mode.value
+        staging = self.table.staging()
+        staged = staging.state(self.app_id)
+        # A refresh cut short (its staging table still aims at this version of bronze) is continued, never
+        # restarted; `refreshing` on bronze itself is a refresh begun by an older loader, started again here.
+        unfinished = staged.version > 0 and staged.base == state.version and (staged.refreshing or staged.staged)
+        replace = self.context.full_refresh or self.spec.mode == SyncMode.FULL_REFRESH or state.refreshing
         self.result.cursor_before = self.result.cursor_after = state.cursor
+        if unfinished or replace:
+            self.result.mode = SyncMode.FULL_REFRESH.value
+            self._refresh(state, staging, staged if unfinished else None)
+            return
+        self.result.mode = self.spec.mode.value
         version = state.version
-        for batch, last in self._batches(None if starting else state.cursor):
+        for batch, _ in self._batches(state.cursor):
             version += 1
-            marker = ("done" if last else "running") if refresh else None
-            overwrite = (starting and self.result.batches == 0) or batch.replace
-            self._commit(batch, version, overwrite=overwrite, refresh=marker)
-        if refresh and self.result.batches == 0:
-            self._finish_empty_refresh(version + 1, replace_rows=starting)
+            # A batch may replace the table (an Airbyte refresh: a new generation of the stream).
+            self._commit(batch, version, overwrite=batch.replace, refresh=None)
+
+    def _refresh(self, state: StreamState, staging: BronzeTable, staged: StreamState | None) -> None:
+        """Read the whole stream into the staging table, then swap it in with one commit."""
+        self.target, self._base = staging, state.version
+        version = staged.version if staged is not None else state.version
+        if staged is None or not staged.staged:  # `staged`: every batch is in; only the swap is left
+            cursor = staged.cursor if staged is not None else None
+            for batch, last in self._batches(cursor):
+                version += 1
+                overwrite = staged is None and self.result.batches == 0  # a new refresh replaces old staging
+                self._commit(batch, version, overwrite=overwrite, refresh="staged" if last else "running")
+        self.target = self.table
+        staging_exists = version > state.version
+        loaded = staging.row_count() if staging_exists else 0
+        current = self.table.row_count() if loaded == 0 and not self.spec.allow_empty else 0
+        if current > 0:
+            staging.drop()
+            raise SourceError(
+                f"stream {self.spec.name!r}: the full refresh read no rows to load, and it would empty "
+                f"bronze table {self.table.uri} ({current} rows); bronze is left as it was",
+                f"check the source (an empty export, a wrong path or filter); if the table may really be empty, "
+                f"set `allow_empty: true` on stream {self.spec.name!r}",
+            )
+        cursor = self.result.cursor_after if self.result.batches else (staged.cursor if staged else state.cursor)
+        stamp = {"app_id": self.app_id, "version": version + 1, "cursor": cursor, "load_id": self.result.load_id}
+        if staging_exists:
+            self.table.replace_with(staging, **stamp)
+        else:
+            self.table.replace_with_nothing(**stamp)
+        self.result.cursor_after = cursor
+        staging.drop()
 
     def _refuse_lost_state(self, state: StreamState) -> None:
         if state.lost and not self.context.full_refresh:
@@ -226,7 +266,7 @@ class _StreamLoad:
         rejects = list(rejects_of(batch))
         read = data.num_rows + len(rejects)
         data, invalid = self._prepare(data)
-        target = None if overwrite else self.table.data_schema()
+        target = None if overwrite else self.target.data_schema()
         if target is not None and len(target) == 0:  # created by an empty first batch: nothing to fit to yet
             target = None
         conformed = conform(data, target, self.spec.schema_policy, passthrough=RESERVED_NAMES)
@@ -256,7 +296,7 @@ class _StreamLoad:
                 data = without_deletes(data)
             else:
                 how = Write.MERGE
-        self.table.commit(
+        self.target.commit(
             data,
             app_id=self.app_id,
             version=version,
@@ -265,10 +305,11 @@ class _StreamLoad:
             write=how,
             merge_keys=self.spec.primary_key,
             refresh=refresh,
+            base=self._base if self.target is not self.table else None,
         )
 
     def _table_has(self, columns: list[str]) -> bool:
-        schema = self.table.data_schema()
+        schema = self.target.data_schema()
         return schema is not None and all(schema.get_field_index(c) >= 0 for c in columns)
 
     def _account(self, batch: Batch, read: int, loaded: int, quarantined: int, rescued: int) -> None:
@@ -283,14 +324,6 @@ class _StreamLoad:
         result.seconds = time.monotonic() - self._started
         if self.context.on_batch is not None:
             self.context.on_batch(result)
-
-    def _finish_empty_refresh(self, version: int, *, replace_rows: bool) -> None:
-        """A refresh that read nothing still ends: the table is emptied (new refresh) and marked done."""
-        schema = self.table.data_schema()
-        if schema is None:
-            return
-        empty = schema.empty_table()
-        self._write(empty, self.result.cursor_after, version, overwrite=replace_rows, refresh="done")
 
     def _record(self) -> None:
         result = self.result

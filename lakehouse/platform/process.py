@@ -1,20 +1,26 @@
 """Background servers the platform starts itself (Spark Thrift, SeaweedFS): state file, ports, stop.
 
 Each server runs in its own process group so `stop` ends it with every child it spawned, and its
-state (pid, port, what it serves) is kept in a JSON file, so `start` is idempotent and `status`
-survives the command that started it.
+state (pid, process start time, port, what it serves) is kept in a JSON file, so `start` is idempotent
+and `status` survives the command that started it. Starts are serialised by an flock on a file in the
+server's state folder (two `lakehouse spark start` at once start one server), the state file is
+replaced atomically (temp file + rename: a reader never sees half of it), and a state names the server
+only while its pid is alive *and* started at the recorded time (a pid reused by another process after
+a reboot or a crash is not mistaken for the server).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,6 +35,16 @@ class ServerState:
     port: int
     log: str
     details: dict[str, str] = field(default_factory=dict)
+    started: int | None = None  # the process's start time (clock ticks after boot), to tell a reused pid
+
+
+def process_start_time(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat: when the process started; None when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def free_ports(count: int) -> list[int]:
@@ -77,15 +93,57 @@ class ManagedServer:
         self.state_file = state_dir / "server.json"
 
     def read_state(self) -> ServerState | None:
-        """The running server, or None. A stale state file (process gone) is removed."""
+        """The running server, or None. A stale state file (process gone, or its pid now another
+        process's) is removed."""
         try:
             state = ServerState(**json.loads(self.state_file.read_text()))
         except (FileNotFoundError, ValueError, TypeError):
             return None
-        if pid_alive(state.pid):
+        if pid_alive(state.pid) and (state.started is None or process_start_time(state.pid) == state.started):
             return state
         self.state_file.unlink(missing_ok=True)
         return None
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Held while a start looks for a running server and launches one: starts happen one at a time."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with (self.state_dir / "start.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _write_state(self, state: ServerState) -> None:
+        handle, temporary = tempfile.mkstemp(dir=self.state_dir, prefix=".server-", suffix=".json")
+        try:
+            with os.fdopen(handle, "w") as out:
+                out.write(json.dumps(asdict(state), indent=2))
+            os.replace(temporary, self.state_file)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def start(
+        self,
+        command: list[str],
+        *,
+        host: str,
+        port: int,
+        env: dict[str, str],
+        details: dict[str, str],
+        timeout: float,
+        ready: Callable[[], bool] | None = None,
+    ) -> tuple[ServerState, bool]:
+        """The running server, or a new one: (state, started_now). Concurrent starts start one server."""
+        with self.lock():
+            running = self.read_state()
+            if running is not None:
+                return running, False
+            return self.launch(
+                command, host=host, port=port, env=env, details=details, timeout=timeout, ready=ready
+            ), True
 
     def launch(
         self,
@@ -98,7 +156,9 @@ class ManagedServer:
         timeout: float,
         ready: Callable[[], bool] | None = None,
     ) -> ServerState:
-        """Start `command` detached and wait until `host:port` accepts connections (and `ready()`)."""
+        """Start `command` detached and wait until `host:port` accepts connections (and `ready()`).
+
+        Callers that first look for a running server hold `lock()` around both (as `start` does)."""
         if port_open(host, port):
             raise PlatformError(
                 f"port {port} on {host} is already in use by another process, so the {self.name} cannot start",
@@ -115,8 +175,8 @@ class ManagedServer:
                 cwd=self.state_dir,
                 start_new_session=True,
             )
-        state = ServerState(self.name, process.pid, host, port, str(log), details)
-        self.state_file.write_text(json.dumps(asdict(state), indent=2))
+        state = ServerState(self.name, process.pid, host, port, str(log), details, process_start_time(process.pid))
+        self._write_state(state)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:

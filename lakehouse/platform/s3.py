@@ -72,6 +72,11 @@ class SeaweedS3:
         return self.server.read_state()
 
     def start(self, *, bucket: str | None = DEFAULT_BUCKET, timeout: float = 60.0) -> tuple[ServerState, bool]:
+        """Start the server unless it already runs. Returns (state, started_now); concurrent starts start one."""
+        with self.server.lock():
+            return self._start(bucket, timeout)
+
+    def _start(self, bucket: str | None, timeout: float) -> tuple[ServerState, bool]:
         running = self.status()
         if running is not None:
             if bucket:

@@ -84,7 +84,11 @@ class SparkThriftServer:
         return self.server.read_state()
 
     def start(self, *, timeout: float = 240.0) -> tuple[ServerState, bool]:
-        """Start the server unless it already runs. Returns (state, started_now)."""
+        """Start the server unless it already runs. Returns (state, started_now); concurrent starts start one."""
+        with self.server.lock():
+            return self._start(timeout)
+
+    def _start(self, timeout: float) -> tuple[ServerState, bool]:
         running = self.status()
         if running is not None:
             if running.details.get("root") != self.root.uri or running.port != self.endpoint.port:

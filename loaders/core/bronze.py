@@ -3,8 +3,14 @@
 Every commit carries a Delta application transaction (`app_id` = pipeline/source/stream, `version` =
 the batch sequence) and the stream's new cursor in the same commit's metadata. The stream's state is
 read back from the table itself, so data and state cannot diverge: a batch is either committed with
-its cursor or not at all. A full refresh marks its commits `running` until its last batch (`done`),
-so a refresh killed half way is continued by the next run rather than started over.
+its cursor or not at all.
+
+A full refresh never shows readers a partial table: its batches are committed, exactly once and
+with their cursors, to a staging table next to the target (`<root>/bronze/<source>/_refresh/<stream>`),
+marked `running` (and `staged` on the last one) and stamped with the target version they will
+replace (`refresh_base`). Once the stream is read, the staging table's rows replace the target's in
+one overwrite commit carrying the refresh's last cursor (`done`); the staging table is then dropped.
+A refresh killed half way is continued from the staging table's cursor by the next run.
 
 Bronze tables keep their whole Delta log (`delta.enableExpiredLogCleanup=false`): the cursors live
 in the commit metadata, which checkpoints do not carry.
@@ -13,6 +19,8 @@ in the commit metadata, which checkpoints do not carry.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,7 +80,9 @@ LOADED_DATE = pa.field("_loaded_date", pa.date32())
 RESERVED_NAMES = [*METADATA_NAMES, LOADED_DATE.name]
 
 META_CURSOR = "lakehouse.cursor"
-META_REFRESH = "lakehouse.refresh"  # "running" on every batch of a full refresh but the last, then "done"
+META_REFRESH = "lakehouse.refresh"  # staging: "running", "staged" on the last batch; target: "done" on the swap
+META_REFRESH_BASE = "lakehouse.refresh_base"  # staging: the target's version the refresh replaces
+REFRESH_FOLDER = "_refresh"
 
 BRONZE_CONFIGURATION = {"delta.enableExpiredLogCleanup": "false"}
 
@@ -89,16 +99,26 @@ class StreamState:
     cursor: str | None
     refreshing: bool = False  # a full refresh started and has not committed its last batch
     lost: bool = False  # the commit holding the cursor is no longer in the log
+    staged: bool = False  # staging table: every batch of the refresh is committed, the swap is what is left
+    base: int | None = None  # staging table: the target version this refresh replaces
 
 
 class BronzeTable:
     """One bronze Delta table: `<root>/bronze/<source>/<stream>`."""
 
-    def __init__(self, root: LakehouseRoot, source: str, stream: str, *, partition_by: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        root: LakehouseRoot,
+        source: str,
+        stream: str,
+        *,
+        partition_by: Sequence[str] = (),
+        uri: str | None = None,
+    ) -> None:
         self.root = root
         self.source = source
         self.stream = stream
-        self.uri = root.bronze_uri(source, stream)
+        self.uri = uri or root.bronze_uri(source, stream)
         self.partition_by = list(partition_by)
         self._options = root.storage_options()
         self._table: DeltaTable | None = None
@@ -137,7 +157,75 @@ class BronzeTable:
         commit = find_commit(table, app_id, version)
         if commit is None:
             return StreamState(version, None, lost=True)
-        return StreamState(version, commit.get(META_CURSOR), refreshing=commit.get(META_REFRESH) == "running")
+        marker, base = commit.get(META_REFRESH), commit.get(META_REFRESH_BASE)
+        return StreamState(
+            version,
+            commit.get(META_CURSOR),
+            refreshing=marker == "running",
+            staged=marker == "staged",
+            base=int(base) if base is not None else None,
+        )
+
+    # --- full refresh: a staging table, swapped in with one commit ------------------------------
+
+    def staging(self) -> BronzeTable:
+        """Where a full refresh of this table collects its batches until it replaces the table."""
+        uri = f"{self.root.uri}/bronze/{self.source}/{REFRESH_FOLDER}/{self.stream}"
+        return BronzeTable(self.root, self.source, self.stream, partition_by=self.partition_by, uri=uri)
+
+    def row_count(self) -> int:
+        table = self._current()
+        return 0 if table is None else table.to_pyarrow_dataset().count_rows()
+
+    def replace_with(
+        self, staging: BronzeTable, *, app_id: str, version: int, cursor: str | None, load_id: str
+    ) -> bool:
+        """Make the staging table's rows this table's, in one overwrite commit (exactly once for `version`)."""
+        source = staging.table()
+        schema = arrow_schema(source)
+        metadata = {META_REFRESH: "done", **({META_CURSOR: cursor} if cursor is not None else {})}
+        stamp = Stamp(app_id, version, load_id, metadata)
+
+        def swap(table: DeltaTable) -> None:
+            rows = source.to_pyarrow_dataset().scanner().to_reader()
+            write_deltalake(
+                table,
+                rows,
+                mode="overwrite",
+                schema_mode="overwrite",
+                partition_by=self.partition_by or None,
+                commit_properties=stamp.properties(),
+            )
+
+        return commit_once(lambda: self._latest(schema), stamp, swap, what=f"bronze {self.source}.{self.stream}")
+
+    def replace_with_nothing(self, *, app_id: str, version: int, cursor: str | None, load_id: str) -> None:
+        """An allowed empty refresh: the table keeps its columns and loses its rows, in one commit."""
+        schema = self.data_schema()
+        if schema is None:
+            return
+        self.commit(
+            schema.empty_table(),
+            app_id=app_id,
+            version=version,
+            cursor=cursor,
+            load_id=load_id,
+            write=Write.OVERWRITE,
+            refresh="done",
+        )
+
+    def drop(self) -> None:
+        """Delete this table's folder (a staging table, once swapped in or abandoned)."""
+        self._table = None
+        if self.root.scheme == "file":
+            shutil.rmtree(self.uri, ignore_errors=True)
+            return
+        from pyarrow import fs
+
+        filesystem = fs.S3FileSystem(**_s3_options())
+        path = self.uri.removeprefix("s3://")
+        if filesystem.get_file_info(path).type != fs.FileType.NotFound:
+            filesystem.delete_dir(path)
 
     def check_partitioning(self) -> None:
         """A table's partition columns are fixed when it is created; say so when the config moved on."""
@@ -164,6 +252,7 @@ class BronzeTable:
         write: Write | None = None,
         merge_keys: Sequence[str] = (),
         refresh: str | None = None,
+        base: int | None = None,
     ) -> bool:
         """Commit one batch with its state. False: an earlier attempt of this load already committed it.
 
@@ -177,6 +266,8 @@ class BronzeTable:
         metadata = {META_CURSOR: cursor} if cursor is not None else {}
         if refresh is not None:
             metadata[META_REFRESH] = refresh
+        if base is not None:
+            metadata[META_REFRESH_BASE] = str(base)
         stamp = Stamp(app_id, version, load_id, metadata)
         what = f"bronze {self.source}.{self.stream}"
         return commit_once(
@@ -211,6 +302,20 @@ class BronzeTable:
             partition_by=self.partition_by or None,
             commit_properties=properties,
         )
+
+
+def _s3_options() -> dict[str, object]:
+    """pyarrow's S3 client options from the standard AWS variables (as delta-rs gets them)."""
+    options: dict[str, object] = {"region": os.environ.get("AWS_REGION", "us-east-1")}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        scheme, _, rest = endpoint.partition("://")
+        options |= {"endpoint_override": rest or endpoint, "scheme": scheme if rest else "https"}
+    if os.environ.get("AWS_ACCESS_KEY_ID"):
+        options |= {"access_key": os.environ["AWS_ACCESS_KEY_ID"]}
+        options |= {"secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY", "")}
+        options |= {"session_token": os.environ.get("AWS_SESSION_TOKEN")}
+    return options
 
 
 def _merge(table: DeltaTable, rows: pa.Table, keys: Sequence[str], properties: CommitProperties) -> None:

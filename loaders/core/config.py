@@ -63,6 +63,8 @@ class StreamConfig(BaseModel):
     schema_policy: SchemaPolicy = SchemaPolicy.EVOLVE
     partition_by: list[str] = Field(default_factory=list)
     soft_delete_field: str | None = None
+    # A full refresh that reads no rows fails (leaving bronze as it was) unless the table may be empty.
+    allow_empty: bool = False
 
     @field_validator("name")
     @classmethod

@@ -76,12 +76,26 @@ class BigQueryDialect(Dialect):
 
 
 class BigQuerySession:
-    def __init__(self, client: Any, read_client: Any) -> None:
+    """A query client and a Storage Read client; every call to the service is bounded by `timeout`
+    (statement_timeout): the query job itself (`job_timeout_ms`), the wait for it, each read session
+    and each stream read."""
+
+    def __init__(self, client: Any, read_client: Any, timeout: float | None = None) -> None:
         self.client = client
         self.read_client = read_client
+        self.timeout = timeout
+
+    def bounded(self) -> dict[str, Any]:
+        """The `timeout=` keyword for a client call (none when statement_timeout is 0)."""
+        return {"timeout": self.timeout} if self.timeout else {}
 
     def arrow(self, sql: str) -> ArrowResult:
-        rows = self.client.query(sql).result()
+        from google.cloud import bigquery
+
+        config = bigquery.QueryJobConfig()
+        if self.timeout:
+            config.job_timeout_ms = round(self.timeout * 1000)
+        rows = self.client.query(sql, job_config=config, **self.bounded()).result(**self.bounded())
         return ArrowResult(None, iter(rows.to_arrow_iterable(bqstorage_client=self.read_client)))
 
     def close(self) -> None:
@@ -118,13 +132,14 @@ class StoragePlanner:
             parent=f"projects/{self.engine.billing_project()}",
             read_session=request,
             max_stream_count=self.engine.options.parallel,
+            **_bounded(session),
         )
         streams = [stream.name for stream in created.streams]
         return {"kind": "bigquery_storage", "session": created.name, "streams": streams, "chunks": len(streams)}
 
     def read(self, session: Session, plan: dict[str, Any], window: Window, chunk: int, start: Any) -> Iterator[Piece]:
         offset = int(start or 0)
-        reader = _read_client(session).read_rows(plan["streams"][chunk], offset=offset)
+        reader = _read_client(session).read_rows(plan["streams"][chunk], offset=offset, **_bounded(session))
         for page in reader.rows().pages:
             batch = page.to_arrow()
             offset += batch.num_rows
@@ -133,6 +148,10 @@ class StoragePlanner:
 
 def _read_client(session: Session) -> Any:
     return session.read_client  # type: ignore[attr-defined]
+
+
+def _bounded(session: Session) -> dict[str, Any]:
+    return session.bounded()  # type: ignore[attr-defined]
 
 
 class BigQueryEngine(Engine):
@@ -153,7 +172,8 @@ class BigQueryEngine(Engine):
         client = bigquery.Client(
             project=self.billing_project(), credentials=credentials, location=self.options.location
         )
-        return BigQuerySession(client, bigquery_storage.BigQueryReadClient(credentials=credentials))
+        read_client = bigquery_storage.BigQueryReadClient(credentials=credentials)
+        return BigQuerySession(client, read_client, self.options.statement_seconds())
 
     def credentials(self) -> Any:
         from google.oauth2 import service_account

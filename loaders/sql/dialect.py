@@ -51,12 +51,17 @@ class TableName:
 
 @dataclass(frozen=True)
 class Window:
-    """The rows one load reads: `lower <= cursor <= upper` (either bound may be open)."""
+    """The rows one load reads: `lower <= cursor <= upper` (either bound may be open).
+
+    With `tie` = (key column, value), rows at exactly `lower` are read only when their key is greater
+    than `value`: `cursor > lower OR (cursor = lower AND key > value)`, compared by the database.
+    """
 
     cursor: str | None = None
     lower: Any = None
     upper: Any = None
     include_nulls: bool = False  # the first load also takes rows whose cursor is NULL
+    tie: tuple[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -184,13 +189,20 @@ class Dialect:
         column = self.quote(window.cursor)
         bounds = []
         if window.lower is not None:
-            bounds.append(f"{column} >= {self.literal(window.lower)}")
+            bounds.append(self.lower_sql(column, window))
         if upper and window.upper is not None:
             bounds.append(f"{column} <= {self.literal(window.upper)}")
         if not bounds:
             return None
         text = " AND ".join(bounds)
         return f"({text} OR {column} IS NULL)" if window.include_nulls else f"({text})"
+
+    def lower_sql(self, column: str, window: Window) -> str:
+        lower = self.literal(window.lower)
+        if window.tie is None:
+            return f"{column} >= {lower}"
+        key, value = window.tie
+        return f"({column} > {lower} OR ({column} = {lower} AND {self.quote(key)} > {self.literal(value)}))"
 
     def range_sql(self, chunk: KeyRange | None) -> str | None:
         if chunk is None:

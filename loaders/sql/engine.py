@@ -5,12 +5,18 @@ An engine module defines a `Dialect` (SQL text) and an `Engine` (driver calls). 
 load window into numbered chunks and reads one chunk as a sequence of `Piece`s. A piece whose
 `position` is set is a resume point inside its chunk (BigQuery stream offsets, UNLOAD files); the
 key-range planner's pieces have none, so a key-range chunk is committed whole or re-read.
+
+Timeouts: every engine connects within `connect_timeout` and bounds each query by `statement_timeout`
+(server-side where the engine has the setting; `guarded` bounds a driver that has no read timeout from
+the client). `Engine.failure` names the option that ran out: a statement timeout is not retried (the
+same query would run out again), a connect timeout is (the network may come back).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import queue
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -29,6 +35,17 @@ from loaders.sql.dialect import Column, Dialect, KeyRange, TableName, Window
 from loaders.sql.options import ConnectionOptions, SqlStreamOptions
 
 EPOCH = datetime(1970, 1, 1)
+# How engines report a query ended by their statement timeout (PostgreSQL/Redshift, MariaDB, MySQL,
+# python-oracledb's call_timeout, Snowflake, BigQuery's job_timeout_ms).
+_STATEMENT_TIMEOUT = (
+    "statement timeout",
+    "max_statement_time exceeded",
+    "maximum statement execution time exceeded",
+    "dpy-4024",
+    "statement reached its statement or warehouse timeout",
+    "job timed out",
+)
+_CONNECT_STEPS = ("connecting", "checking the connection")
 _URL_CREDENTIALS = re.compile(r"(\w+://)[^/@\s]*@")
 _TRANSIENT = (
     "timeout",
@@ -41,6 +58,14 @@ _TRANSIENT = (
     "temporarily unavailable",
     "broken pipe",
 )
+
+
+class QueryTimeout(Exception):
+    """A query whose answer (or next batch) did not come within the time the client allows it."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no answer from the server within {seconds:g} s (statement timeout, enforced by the loader)")
+        self.seconds = seconds
 
 
 @dataclass
@@ -97,12 +122,39 @@ class Engine:
             return exc
         message = scrub(f"{type(exc).__name__}: {exc}", self.secrets())
         cause = f"{self.where()}: {doing} failed: {message}"
-        if any(marker in message.lower() for marker in _TRANSIENT):
+        lowered = message.lower()
+        if isinstance(exc, QueryTimeout) or any(marker in lowered for marker in _STATEMENT_TIMEOUT):
+            return self._statement_timeout(doing, message)
+        if doing in _CONNECT_STEPS and ("timeout" in lowered or "timed out" in lowered):
+            return self._connect_timeout(doing, message)
+        if any(marker in lowered for marker in _TRANSIENT):
             return TransientSourceError(cause)
         return SourceError(cause, self.fix_for(message))
 
+    def _statement_timeout(self, doing: str, message: str) -> SourceError:
+        seconds = self.options.statement_timeout
+        return SourceError(
+            f"{self.where()}: {doing} ran longer than statement_timeout ({seconds:g} s) and was ended: {message}",
+            "raise options.statement_timeout (seconds; 0: no limit), or make each query cheaper: a smaller "
+            "`chunk_rows`, an index on the cursor and chunk columns",
+        )
+
+    def _connect_timeout(self, doing: str, message: str) -> TransientSourceError:
+        seconds = self.options.connect_timeout
+        return TransientSourceError(
+            f"{self.where()}: {doing} failed: no answer within connect_timeout ({seconds:g} s): {message}",
+            "check that the host and port are the database's and reachable from here (security group, firewall, "
+            "VPN) and that the server is up; raise options.connect_timeout if the network is slow",
+        )
+
     def fix_for(self, message: str) -> str:
         lowered = message.lower()
+        # PostgreSQL's `hostssl`-only pg_hba.conf, MySQL's require_secure_transport
+        if "no encryption" in lowered or "secure transport" in lowered:
+            return (
+                "the server accepts this user over TLS only: set options.sslmode to require, verify-ca or "
+                "verify-full (with options.sslrootcert, the CA file)"
+            )
         if "password" in lowered or "authentication" in lowered or "access denied" in lowered:
             return "check the user and password (options.user / options.password) and the user's grants"
         if "does not exist" in lowered or "doesn't exist" in lowered or "not found" in lowered:
@@ -136,6 +188,69 @@ def read_all(session: Session, sql: str) -> pa.Table:
     if batches:
         return pa.Table.from_batches(batches)
     return (result.schema or pa.schema([])).empty_table()
+
+
+def guarded(open_reader: Any, connect_seconds: float, statement_seconds: float | None) -> ArrowResult:
+    """Run a blocking driver call (`open_reader()` -> RecordBatchReader) and its batches on a helper
+    thread, for drivers with no read timeout of their own: the reader must arrive within
+    connect_seconds + statement_seconds and each batch within statement_seconds, else QueryTimeout.
+
+    A stalled call is abandoned on its (daemon) thread, which ends when the driver gives up or the
+    process exits; the caller's thread is free to fail the load. No limit: the call runs inline.
+    """
+    if not statement_seconds:
+        reader = open_reader()
+        return ArrowResult(reader.schema, iter(reader))
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    thread = threading.Thread(target=_produce, args=(open_reader, handoff, stop), daemon=True, name="sql-query")
+    thread.start()
+    reader = _take(handoff, stop, connect_seconds + statement_seconds, statement_seconds)
+    return ArrowResult(reader.schema, _guarded_batches(handoff, stop, statement_seconds))
+
+
+def _produce(open_reader: Any, handoff: queue.Queue[tuple[str, Any]], stop: threading.Event) -> None:
+    def put(kind: str, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        reader = open_reader()
+        if not put("value", reader):
+            return
+        for batch in reader:
+            if not put("value", batch):
+                return
+        put("end", None)
+    except BaseException as exc:  # handed to the caller's thread (ConnectorX panics are BaseExceptions)
+        put("error", exc)
+
+
+def _take(handoff: queue.Queue[tuple[str, Any]], stop: threading.Event, wait: float, statement: float) -> Any:
+    try:
+        kind, value = handoff.get(timeout=wait)
+    except queue.Empty:
+        stop.set()
+        raise QueryTimeout(statement) from None
+    if kind == "error":
+        stop.set()
+        raise value
+    return StopIteration if kind == "end" else value
+
+
+def _guarded_batches(
+    handoff: queue.Queue[tuple[str, Any]], stop: threading.Event, statement: float
+) -> Iterator[pa.RecordBatch]:
+    try:
+        while (batch := _take(handoff, stop, statement, statement)) is not StopIteration:
+            yield batch
+    finally:
+        stop.set()
 
 
 def first_row(table: pa.Table) -> list[Any]:

@@ -8,8 +8,9 @@ as text, unsigned BIGINT as decimal(20,0) in bronze.
 
 Connection keys: host, replica_host (read there instead of `host`), port, database, user, password,
 sslmode (disable | require | verify-ca | verify-full), sslrootcert, connect_timeout, statement_timeout
-(seconds; `max_statement_time` on MariaDB, `max_execution_time` on MySQL). ConnectorX opens its own
-connections per query, so there is no pool to tune.
+(seconds; `max_statement_time` on MariaDB, `max_execution_time` on MySQL, and on the client: a query
+whose next batch does not arrive within it is abandoned, see `engine.guarded`). ConnectorX opens its
+own connections per query, so there is no pool to tune.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import quote, urlencode
 import pyarrow as pa
 
 from loaders.sql.dialect import Column, Dialect
-from loaders.sql.engine import ArrowResult, Engine
+from loaders.sql.engine import ArrowResult, Engine, guarded
 from loaders.sql.options import ConnectionOptions
 from loaders.sql.postgres import MAX_DECIMAL_PRECISION
 
@@ -73,22 +74,26 @@ class MySqlDialect(Dialect):
 class ConnectorXSession:
     """ConnectorX has no connection object: each query connects, streams and disconnects."""
 
-    def __init__(self, url: str, setup: list[str], batch_rows: int) -> None:
+    def __init__(self, url: str, setup: list[str], batch_rows: int, options: ConnectionOptions) -> None:
         self.url = url
         self.setup = setup
         self.batch_rows = batch_rows
+        self.options = options
 
     def arrow(self, sql: str) -> ArrowResult:
         import connectorx
 
-        reader = connectorx.read_sql(
-            self.url,
-            sql,
-            return_type="arrow_stream",
-            batch_size=self.batch_rows,
-            pre_execution_query=self.setup or None,
-        )
-        return ArrowResult(reader.schema, iter(reader))
+        def open_reader() -> pa.RecordBatchReader:
+            return connectorx.read_sql(
+                self.url,
+                sql,
+                return_type="arrow_stream",
+                batch_size=self.batch_rows,
+                pre_execution_query=self.setup or None,
+            )
+
+        # ConnectorX has no read timeout: the client bounds the wait for the answer and for each batch.
+        return guarded(open_reader, self.options.connect_timeout, self.options.statement_seconds())
 
     def close(self) -> None:
         return None
@@ -103,16 +108,16 @@ class MySqlEngine(Engine):
         self.dialect = MySqlDialect(options.database)
 
     def connect(self) -> ConnectorXSession:
-        return ConnectorXSession(self.url(), self.setup(), self.options.batch_rows)
+        return ConnectorXSession(self.url(), self.setup(), self.options.batch_rows, self.options)
 
     def setup(self) -> list[str]:
         statements = ["SET time_zone = '+00:00'"]
-        timeout = self.options.statement_timeout
+        timeout = self.options.statement_seconds()
         if timeout:
             if self.options.flavor == "mariadb":
-                statements.append(f"SET SESSION max_statement_time = {timeout}")
+                statements.append(f"SET SESSION max_statement_time = {timeout:g}")
             else:
-                statements.append(f"SET SESSION max_execution_time = {timeout * 1000}")
+                statements.append(f"SET SESSION max_execution_time = {round(timeout * 1000)}")
         return statements
 
     def url(self) -> str:

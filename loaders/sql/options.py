@@ -11,8 +11,8 @@
       password: ${APP_DB_PASSWORD}                  # or ${secretsmanager:prod/app-db#password}
       sslmode: verify-full                          # disable | require | verify-ca | verify-full
       sslrootcert: /etc/ssl/certs/rds-ca.pem
-      connect_timeout: 10                           # seconds
-      statement_timeout: 1800                       # seconds, per query
+      connect_timeout: 10                           # seconds (default 10)
+      statement_timeout: 1800                       # seconds per query (default 1800; 0: no limit)
       parallel: 4                                   # chunks read at once (one connection each)
     streams:
       - name: users
@@ -58,13 +58,18 @@ class ConnectionOptions(BaseModel):
     sslmode: SslMode | None = None
     sslrootcert: str | None = None
     connect_timeout: int = Field(default=10, gt=0)
-    statement_timeout: int | None = Field(default=None, gt=0)
+    # Seconds a query may run (server-side where the engine has such a setting, else bounded by the client).
+    statement_timeout: float = Field(default=1800, ge=0)
     parallel: int = Field(default=4, ge=1, le=32)
     batch_rows: int = Field(default=65_536, gt=0)
     timezone: str = "UTC"  # the zone naive timestamps are written in (used only with `lag_seconds`)
 
     def secret(self) -> str:
         return self.password.get_secret_value() if self.password is not None else ""
+
+    def statement_seconds(self) -> float | None:
+        """The statement timeout in seconds, None when there is none (`statement_timeout: 0`)."""
+        return self.statement_timeout or None
 
     def read_host(self) -> str:
         return self.replica_host or self.host or "127.0.0.1"

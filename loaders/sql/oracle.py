@@ -117,7 +117,8 @@ class OracleEngine(Engine):
         self.dialect = OracleDialect(options.user)
 
     def connect(self) -> OracleSession:
-        timeout = self.options.statement_timeout * 1000 if self.options.statement_timeout else None
+        seconds = self.options.statement_seconds()
+        timeout = round(seconds * 1000) if seconds else None
         return OracleSession(self._connect, self.options.batch_rows, timeout)
 
     def _connect(self) -> Any:

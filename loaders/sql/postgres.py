@@ -7,8 +7,9 @@ to `decimal128(p,s)` (p <= 38; wider or unconstrained numerics stay text, exactl
 inet, enums and other types without an Arrow twin are selected as `::text`.
 
 Connection keys: host, replica_host (when set, every query goes there and `host` is not used), port,
-database, user, password, sslmode, sslrootcert, connect_timeout, statement_timeout (seconds),
-application_name.
+database, user, password, sslmode, sslrootcert, connect_timeout (libpq's, for the whole connection
+handshake), statement_timeout (seconds, the server's `statement_timeout`), application_name. TCP
+keepalives are on, so a server that disappears mid-result is noticed.
 """
 
 from __future__ import annotations
@@ -146,8 +147,11 @@ class PostgresEngine(Engine):
             params["sslmode"] = options.sslmode
         if options.sslrootcert:
             params["sslrootcert"] = options.sslrootcert
-        if options.statement_timeout:
-            params["options"] = f"-c statement_timeout={options.statement_timeout * 1000}"
+        # TCP keepalives: a peer that vanishes mid-result (no FIN, no RST) is noticed within about a minute.
+        params |= {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3"}
+        timeout = options.statement_seconds()
+        if timeout:
+            params["options"] = f"-c statement_timeout={round(timeout * 1000)}"
         return urlencode(params, quote_via=quote)
 
 

@@ -122,15 +122,18 @@ class RedshiftEngine(PostgresEngine):
 
     def s3_open(self, uri: str) -> Any:
         parsed = urlparse(uri)
-        return s3_filesystem().open_input_file(f"{parsed.netloc}{parsed.path}")
+        timeouts = {"connect_timeout": float(self.options.connect_timeout)}
+        timeouts["request_timeout"] = self.options.statement_seconds()
+        return s3_filesystem(**timeouts).open_input_file(f"{parsed.netloc}{parsed.path}")
 
 
-def s3_filesystem() -> Any:
+def s3_filesystem(*, connect_timeout: float | None = None, request_timeout: float | None = None) -> Any:
     """pyarrow's S3 client from the standard AWS variables (a local endpoint when AWS_ENDPOINT_URL is set)."""
     from pyarrow import fs
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     options: dict[str, Any] = {"region": os.environ.get("AWS_REGION", "us-east-1")}
+    options |= {"connect_timeout": connect_timeout, "request_timeout": request_timeout}
     if endpoint:
         parsed = urlparse(endpoint)
         options["endpoint_override"] = parsed.netloc or endpoint

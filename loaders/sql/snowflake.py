@@ -10,11 +10,13 @@ microseconds); VARIANT, OBJECT and ARRAY as JSON text. Unquoted names are upper 
 
 Connection keys: account, user, password (or private_key_file + private_key_file_pwd, or
 authenticator), warehouse, database, schema, role, connect_timeout (login), statement_timeout
-(STATEMENT_TIMEOUT_IN_SECONDS), and host/port/protocol for PrivateLink or a local endpoint.
+(STATEMENT_TIMEOUT_IN_SECONDS, and the connector's network_timeout = statement_timeout + connect_timeout),
+and host/port/protocol for PrivateLink or a local endpoint.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -111,8 +113,11 @@ class SnowflakeEngine(Engine):
             arguments["private_key_file_pwd"] = options.private_key_file_pwd.get_secret_value()
         arguments |= {"protocol": options.protocol, "login_timeout": options.connect_timeout}
         parameters: dict[str, Any] = {"TIMEZONE": "UTC", "QUERY_TAG": "lakehouse-loader"}
-        if options.statement_timeout:
-            parameters["STATEMENT_TIMEOUT_IN_SECONDS"] = options.statement_timeout
+        timeout = options.statement_seconds()
+        if timeout:
+            parameters["STATEMENT_TIMEOUT_IN_SECONDS"] = math.ceil(timeout)
+            # the client's own bound, in case the server never ends the query (or never answers)
+            arguments["network_timeout"] = math.ceil(timeout) + options.connect_timeout
         arguments["session_parameters"] = parameters
         return arguments
 

@@ -11,7 +11,11 @@ HIERARCHYID and the spatial types as NVARCHAR(MAX). Strings are written as N'...
 Connection keys: host, replica_host (e.g. an Always On readable secondary listener), port (1433),
 database, user, password, trusted_connection (Windows/Kerberos authentication instead of a password),
 encrypt (default true), trust_server_certificate (default false), sslrootcert (CA file),
-connect_timeout. ConnectorX has no session settings for SQL Server, so `statement_timeout` is refused.
+connect_timeout, statement_timeout. ConnectorX's SQL Server client has neither a connect nor a query
+timeout and SQL Server no session statement timeout, so both are enforced by the loader around the
+driver call (`engine.guarded`): the answer must come within connect_timeout + statement_timeout and
+each further batch within statement_timeout, or the query is abandoned and the load fails naming the
+option. The abandoned query is not cancelled on the server (Resource Governor can bound it there).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pyarrow as pa
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from loaders.sql.dialect import Column, Dialect
 from loaders.sql.engine import Engine
@@ -38,15 +42,6 @@ class SqlServerOptions(ConnectionOptions):
     trusted_connection: bool = False
     encrypt: bool = True
     trust_server_certificate: bool = False
-
-    @model_validator(mode="after")
-    def _no_statement_timeout(self) -> SqlServerOptions:
-        if self.statement_timeout is not None:
-            raise ValueError(
-                "statement_timeout is not supported for SQL Server (ConnectorX sends no session settings); "
-                "remove it and bound queries with Resource Governor"
-            )
-        return self
 
 
 class SqlServerDialect(Dialect):
@@ -101,7 +96,7 @@ class SqlServerEngine(Engine):
         self.options: SqlServerOptions = options
 
     def connect(self) -> ConnectorXSession:
-        return ConnectorXSession(self.url(), [], self.options.batch_rows)
+        return ConnectorXSession(self.url(), [], self.options.batch_rows, self.options)
 
     def url(self) -> str:
         options = self.options

@@ -6,6 +6,11 @@ A load:
    maximum when the load starts (less `lag_seconds` from the server's clock, when set). The lower bound
    is inclusive, so rows committed late with the watermark's own value are not missed; the keys already
    loaded at exactly the watermark are remembered and filtered out, so they are not loaded twice.
+   When more than `max_boundary_keys` rows share the watermark, the greatest key loaded there is
+   remembered instead and the window becomes `cursor > watermark OR (cursor = watermark AND key >
+   top_key)`, compared by the database; that needs a single integer, decimal, date or timestamp key
+   (ordered alike in Python and in SQL). An append stream whose key is anything else refuses to load
+   rather than load those rows twice; a merge stream re-reads them (merging them again is harmless).
 2. plans chunks (key ranges of `chunk_column`, sized by `chunk_rows`) and stores the plan in the cursor;
 3. reads up to `parallel` chunks at once, each on its own pooled connection, and hands each finished
    chunk to the pipeline as one batch whose cursor lists every committed chunk. A load that stops
@@ -56,6 +61,7 @@ class _Event:
     position: Any = None
     final: bool = False
     keys: list[str] = field(default_factory=list)
+    top: Any = None  # the greatest key at the window's upper bound in this piece (tie-break keys only)
     error: BaseException | None = None
 
 
@@ -160,18 +166,21 @@ class SqlStream:
     def _new_run(self, pool: Pool, state: SqlState, planner: Planner) -> Run | None:
         cursor = self._cursor_column
         lower = state.watermark if cursor else None
-        probe = Window(cursor, lower, None, include_nulls=lower is None)
+        lower_key = state.top_key if cursor and state.tie else None
+        tie = self._tie(lower_key)
+        probe = Window(cursor, lower, None, include_nulls=lower is None, tie=tie)
         chunk_column = self._chunk_column()
         stats = self._stats(pool, probe, chunk_column)
         upper = self._upper(stats) if cursor else None
         if stats.rows == 0 or self._nothing_new(state, stats, upper):
             return None
-        window = Window(cursor, lower, upper, include_nulls=lower is None and cursor is not None)
+        window = Window(cursor, lower, upper, include_nulls=lower is None and cursor is not None, tie=tie)
         with pool.session() as session:
             plan = self._call(
                 lambda: planner.plan(session, stats, window, self.options.chunk_rows, chunk_column), "planning chunks"
             )
-        run = Run(lower, upper, window.include_nulls, plan)
+        run = Run(lower, upper, window.include_nulls, plan, lower_key=lower_key if tie else None)
+        run.overflow = state.tie and state.same_watermark(run)  # still past the boundary's capacity
         log.info("sql.plan", stream=self.config.name, table=str(self.table), rows=stats.rows, chunks=plan["chunks"])
         return run
 
@@ -213,10 +222,10 @@ class SqlStream:
     # --- reading ----------------------------------------------------------------------------
 
     def _read_run(self, pool: Pool, planner: Planner, state: SqlState, run: Run) -> Iterator[Batch]:
-        window = Window(self._cursor_column, run.lower, run.upper, run.include_nulls)
+        window = Window(self._cursor_column, run.lower, run.upper, run.include_nulls, tie=self._tie(run.lower_key))
         pending = [chunk for chunk in range(run.plan["chunks"]) if not run.is_done(chunk)]
         for event in self._parallel(pool, planner, run, window, pending, state):
-            self._record(run, event)
+            self._record(run, event, state)
             complete = all(run.is_done(chunk) for chunk in range(run.plan["chunks"]))
             if not complete and (event.data is None or event.data.num_rows == 0):
                 continue  # an empty chunk is marked done by the next batch's cursor
@@ -226,16 +235,42 @@ class SqlStream:
                 after.reconciled_at = _now_text()  # the first load is complete by definition
             yield Batch(data, after.dump())
 
-    def _record(self, run: Run, event: _Event) -> None:
+    def _record(self, run: Run, event: _Event, state: SqlState) -> None:
         if event.final:
             run.mark_done(event.chunk)
         elif event.position is not None:
             run.partial[str(event.chunk)] = event.position
-        if len(run.boundary) + len(event.keys) <= self.options.max_boundary_keys:
+        if event.top is not None:
+            run.top_key = event.top if run.top_key is None else max(run.top_key, event.top)
+        if run.overflow:
+            return
+        carried = len(state.boundary) if state.same_watermark(run) else 0
+        at_upper = carried + len(run.boundary) + len(event.keys)
+        if at_upper <= self.options.max_boundary_keys:
             run.boundary.extend(event.keys)
-        else:
-            run.boundary = []
-            run.plan["boundary_overflow"] = True
+            return
+        if event.top is None and self.config.mode == SyncMode.APPEND:
+            raise self._overflow_refused(run, at_upper)
+        log.warning(
+            "sql.boundary_overflow",
+            stream=self.config.name,
+            rows_at_watermark=at_upper,
+            max_boundary_keys=self.options.max_boundary_keys,
+            then="tie-break on the key" if event.top is not None else "rows at the watermark are merged again",
+        )
+        run.boundary = []
+        run.overflow = True
+
+    def _overflow_refused(self, run: Run, rows: int) -> ConfigError:
+        keys = ", ".join(self.config.primary_key) or "every column (no primary_key)"
+        return ConfigError(
+            f"stream {self.config.name!r}: at least {rows} rows share the cursor value {run.upper} of "
+            f"{self.config.cursor_field!r}, more than max_boundary_keys ({self.options.max_boundary_keys}); "
+            f"past that the stream tells loaded rows apart by its key, and its key ({keys}) is not a single "
+            "integer, decimal, date or timestamp column, so this append stream would load them twice",
+            "raise the stream's `max_boundary_keys` above the most rows that share one cursor value, "
+            "or use a `cursor_field` that is unique per row (or a single integer `primary_key`)",
+        )
 
     def _parallel(
         self, pool: Pool, planner: Planner, run: Run, window: Window, chunks: Sequence[int], state: SqlState
@@ -292,6 +327,7 @@ class SqlStream:
     ) -> None:
         held: list[pa.Table] = []
         keys: list[str] = []
+        top: Any = None
         start = run.partial.get(str(chunk))
         with pool.session() as session:
             for piece in planner.read(session, run.plan, window, chunk, start):
@@ -299,14 +335,15 @@ class SqlStream:
                     return
                 data = self._without_loaded(piece.data, run, state)
                 keys += self._boundary_keys(data, run)
+                top = _greatest(top, self._top_key(piece.data, run))  # rows already loaded count too
                 held.append(data)
                 if self._should_flush(held, piece):
-                    events.put(_Event(chunk, _concat(held), piece.position, keys=keys))
+                    events.put(_Event(chunk, _concat(held), piece.position, keys=keys, top=top))
                     self.stats.add(sum(t.num_rows for t in held), chunk_done=False)
-                    held, keys = [], []
+                    held, keys, top = [], [], None
         rows = sum(t.num_rows for t in held)
         self.stats.add(rows, chunk_done=True)
-        events.put(_Event(chunk, _concat(held) if held else None, final=True, keys=keys))
+        events.put(_Event(chunk, _concat(held) if held else None, final=True, keys=keys, top=top))
 
     def _should_flush(self, held: list[pa.Table], piece: Piece) -> bool:
         rows = sum(t.num_rows for t in held)
@@ -356,6 +393,24 @@ class SqlStream:
             return []
         return [_key_hash(row) for row in _key_rows(data.filter(at_upper), self._key_columns(data))]
 
+    def _tie(self, key: Any) -> tuple[str, Any] | None:
+        """The window's tie-break at its lower bound: (key column, greatest key loaded there)."""
+        if key is None or len(self.config.primary_key) != 1:
+            return None
+        return self.column(self.config.primary_key[0]) or self.config.primary_key[0], key
+
+    def _top_key(self, data: pa.Table, run: Run) -> Any:
+        """The greatest key among `data`'s rows at the window's upper bound, when the key can be tie-broken."""
+        if len(self.config.primary_key) != 1:
+            return None
+        key = self.column(self.config.primary_key[0]) or self.config.primary_key[0]
+        if key not in data.column_names or not _orders_alike(data[key].type):
+            return None
+        at_upper = self._at(data, run.upper)
+        if at_upper is None or not pc.any(at_upper).as_py():
+            return None
+        return pc.max(data[key].filter(at_upper)).as_py()
+
     # --- deletes ------------------------------------------------------------------------------
 
     def _maybe_reconcile(self, pool: Pool, state: SqlState, *, first_load: bool) -> Iterator[Batch]:
@@ -403,6 +458,19 @@ def _key_rows(data: pa.Table, keys: list[str]) -> list[list[Any]]:
 def _key_hash(values: list[Any]) -> str:
     text = json.dumps(values, default=str, separators=(",", ":"))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _orders_alike(kind: pa.DataType) -> bool:
+    """Types Python and every database order the same way (text is not: collations differ)."""
+    return (
+        pa.types.is_integer(kind) or pa.types.is_decimal(kind) or pa.types.is_date(kind) or pa.types.is_timestamp(kind)
+    )
+
+
+def _greatest(first: Any, second: Any) -> Any:
+    if first is None:
+        return second
+    return first if second is None else max(first, second)
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:

@@ -17,7 +17,8 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,6 +195,29 @@ class PostgresServer:
         who = user or self.superuser
         secret = password if password is not None else self.password
         return f"postgresql://{who}:{secret}@127.0.0.1:{self.port}/{database}"
+
+    @contextmanager
+    def tls_only(self, role: str, password: str) -> Iterator[None]:
+        """While open, `role` may connect over TLS only: pg_hba.conf gets `hostssl` for it, then `reject`."""
+        hba = self.data_dir / "pg_hba.conf"
+        original = hba.read_text()
+        hba.write_text(
+            f"hostssl all {role} 127.0.0.1/32 scram-sha-256\nhost all {role} 127.0.0.1/32 reject\n{original}"
+        )
+        self.psql("select pg_reload_conf()")
+        try:
+            _wait_until(lambda: not self._plain_login(role, password), "pg_hba.conf reload", self.data_dir / "..")
+            yield
+        finally:
+            hba.write_text(original)
+            self.psql("select pg_reload_conf()")
+            _wait_until(lambda: self._plain_login(role, password), "pg_hba.conf reload", self.data_dir / "..")
+
+    def _plain_login(self, role: str, password: str) -> bool:
+        psql = find_binary("psql", "postgresql-client", (PG_BIN_GLOB + "psql",))
+        command = [psql, "-X", "-h", "127.0.0.1", "-p", str(self.port), "-U", role, "-d", "postgres", "-c", "select 1"]
+        env = {**os.environ, "PGPASSWORD": password, "PGSSLMODE": "disable", "PGCONNECT_TIMEOUT": "2"}
+        return subprocess.run(command, capture_output=True, env=env, check=False).returncode == 0
 
     def create_database(self, name: str, *, owner: str, owner_password: str) -> None:
         self.psql(f"create role {owner} login password '{owner_password}'")

@@ -90,13 +90,51 @@ def test_an_interrupted_full_refresh_is_continued_not_restarted(root: LakehouseR
     with pytest.raises(SourceError):
         load_stream(root, "src", broken, full_refresh=True)
     partial = bronze_rows(root, "src", "items")
-    assert len(partial) == 100 and {r["updated_at"] for r in partial} == {"new"}  # batch 3 was read ahead, uncommitted
-    assert BronzeTable(root, "src", "items").state(APP_ID).refreshing
+    assert len(partial) == 40 and {r["updated_at"] for r in partial} == {"old"}, "readers keep the old table"
+    assert BronzeTable(root, "src", "items").staging().state(APP_ID).refreshing
     resumed = load_stream(root, "src", stream)  # even without --full-refresh, the refresh goes on
-    assert resumed.mode == "full_refresh" and resumed.rows == 200
+    assert resumed.mode == "full_refresh" and resumed.rows == 200, "the 100 rows staged before are not read again"
     rows = bronze_rows(root, "src", "items")
-    assert sorted(r["item_id"] for r in rows) == list(range(300))
-    assert not BronzeTable(root, "src", "items").state(APP_ID).refreshing
+    assert sorted(r["item_id"] for r in rows) == list(range(300)) and {r["updated_at"] for r in rows} == {"new"}
+    assert not BronzeTable(root, "src", "items").staging().exists(), "the staging table is gone once swapped in"
+
+
+def test_a_reader_during_a_full_refresh_sees_the_old_table_or_the_new_one(root: LakehouseRoot, tmp_path: Path) -> None:
+    config = items_source(tmp_path, mode="full_refresh")
+    items_file(tmp_path, "001.csv", [(i, i, "old") for i in range(40)])
+    load_source(root, config)
+    items_file(tmp_path, "001.csv", [(i, i, "new") for i in range(300)])
+    seen: list[tuple[int, frozenset[str]]] = []
+
+    def read_bronze(result: StreamResult) -> None:  # after each committed batch, as any reader could
+        rows = bronze_rows(root, "src", "items")
+        seen.append((len(rows), frozenset(r["updated_at"] for r in rows)))
+
+    [result] = load_source(root, config, on_batch=read_bronze)
+    read_bronze(result)
+    assert result.batches == 6 and len(seen) == 7
+    assert set(seen) <= {(40, frozenset({"old"})), (300, frozenset({"new"}))}, seen
+    assert seen[-1] == (300, frozenset({"new"}))
+
+
+def test_a_full_refresh_that_reads_nothing_leaves_bronze_unless_the_stream_allows_it(
+    root: LakehouseRoot, tmp_path: Path
+) -> None:
+    config = items_source(tmp_path, mode="full_refresh")
+    items_file(tmp_path, "001.csv", [(i, i, "x") for i in range(40)])
+    load_source(root, config)
+    items_file(tmp_path, "001.csv", [])  # the export came out empty
+    [result] = load_source(root, config, raise_on_error=False)
+    assert result.status == "failed" and result.exception is not None
+    assert "'items'" in str(result.exception) and "no rows" in str(result.exception)
+    assert "allow_empty: true" in result.exception.fix
+    assert len(bronze_rows(root, "src", "items")) == 40, "bronze is left as it was"
+    [again] = load_source(root, config, raise_on_error=False)
+    assert again.status == "failed", "refused again: the refusal did not leave a half-done refresh behind"
+
+    allowed = items_source(tmp_path, mode="full_refresh", allow_empty=True)
+    [emptied] = load_source(root, allowed)
+    assert emptied.status == "success" and bronze_rows(root, "src", "items") == []
 
 
 def test_merge_upserts_with_the_transaction_and_cursor_in_the_same_commit(root: LakehouseRoot, tmp_path: Path) -> None:

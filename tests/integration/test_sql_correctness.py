@@ -6,6 +6,8 @@ The module creates its own database (and role) in the session's PostgreSQL serve
 
 from __future__ import annotations
 
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
-from lakehouse.core.errors import SourceError
+from lakehouse.core.errors import ConfigError, SourceError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import SourceConfig, load_source_config
 from loaders.core.delta import read_table
+from loaders.core.retry import RetryPolicy, TransientSourceError
 from loaders.pipeline import load_source
 from tests.helpers.servers import PostgresServer
 
@@ -171,3 +174,133 @@ def test_reconcile_with_an_empty_source_table_deletes_nothing_by_default(
     [result] = load_source(root, config, raise_on_error=False)
     assert result.status == "failed" and "40 of 40" in (result.error or "")
     assert [row for row in bronze(root, "log") if row["_op"] == "delete"] == []
+
+
+# --- 3. rows sharing the watermark are loaded once ---------------------------------------------------
+
+AT = "timestamptz '2026-03-01 12:00:00+00'"
+
+
+def events_table(server: PostgresServer, schema: str, key_type: str = "bigint") -> None:
+    execute(server, f"create table {schema}.events (id {key_type} primary key, note text, at timestamptz not null)")
+
+
+def add_events(server: PostgresServer, schema: str, first: int, last: int, at: str = AT) -> None:
+    rows = f"select g, 'event ' || g, {at} from generate_series({first}, {last}) g"
+    execute(server, f"insert into {schema}.events {rows}")
+
+
+def appended(schema: str, **extra: Any) -> dict[str, Any]:
+    stream = {"name": "events", "table": f"{schema}.events", "mode": "append", "primary_key": ["id"]}
+    return {**stream, "cursor_field": "at", **extra}
+
+
+def loaded_ids(root: LakehouseRoot) -> list[Any]:
+    return sorted(row["id"] for row in bronze(root, "events"))
+
+
+def test_more_rows_at_the_watermark_than_max_boundary_keys_are_appended_once(
+    postgres: PostgresServer, root: LakehouseRoot, tmp_path: Path
+) -> None:
+    schema = fresh_schema(postgres, "tie")
+    events_table(postgres, schema)
+    add_events(postgres, schema, 1, 30)  # 30 rows share one cursor value; only 5 keys are remembered
+    config = source(tmp_path, postgres, [appended(schema, max_boundary_keys=5, chunk_rows=7)])
+    [first] = load_source(root, config)
+    assert first.rows == 30 and first.batches > 1, "the window is read in chunks"
+
+    add_events(postgres, schema, 31, 40)  # committed later with the watermark's own value
+    add_events(postgres, schema, 41, 45, at="timestamptz '2026-03-01 12:00:01+00'")
+    [second] = load_source(root, config)
+    assert second.rows == 15
+    assert loaded_ids(root) == list(range(1, 46)), "no row at the watermark is loaded twice or lost"
+
+    add_events(postgres, schema, 46, 52, at="timestamptz '2026-03-01 12:00:01+00'")
+    [third] = load_source(root, config)
+    [fourth] = load_source(root, config)
+    assert (third.rows, fourth.rows) == (7, 0)
+    assert loaded_ids(root) == list(range(1, 53))
+
+
+def test_rows_arriving_at_the_same_watermark_over_several_loads_are_appended_once(
+    postgres: PostgresServer, root: LakehouseRoot, tmp_path: Path
+) -> None:
+    schema = fresh_schema(postgres, "late")
+    events_table(postgres, schema)
+    add_events(postgres, schema, 1, 5)
+    config = source(tmp_path, postgres, [appended(schema)])
+    load_source(root, config)
+    add_events(postgres, schema, 6, 7)
+    [second] = load_source(root, config)
+    [third] = load_source(root, config)
+    assert (second.rows, third.rows) == (2, 0)
+    assert loaded_ids(root) == list(range(1, 8))
+
+
+def test_an_overflowing_watermark_with_a_text_key_is_refused_before_anything_is_duplicated(
+    postgres: PostgresServer, root: LakehouseRoot, tmp_path: Path
+) -> None:
+    schema = fresh_schema(postgres, "text")
+    events_table(postgres, schema, key_type="text")
+    add_events(postgres, schema, 1, 12)
+    config = source(tmp_path, postgres, [appended(schema, max_boundary_keys=5)])
+    [result] = load_source(root, config, raise_on_error=False)
+    assert result.status == "failed"
+    error = result.exception
+    assert isinstance(error, ConfigError)
+    assert "'events'" in str(error) and "12" in str(error) and "max_boundary_keys" in str(error)
+    assert "max_boundary_keys" in error.fix and "cursor_field" in error.fix
+
+    raised = source(tmp_path, postgres, [appended(schema, max_boundary_keys=50)])
+    load_source(root, raised)
+    add_events(postgres, schema, 13, 14)
+    load_source(root, raised)
+    assert sorted(int(i) for i in loaded_ids(root)) == list(range(1, 15))
+
+
+# --- 4. a stalled source ends the load -----------------------------------------------------------------
+
+
+def test_a_query_longer_than_statement_timeout_ends_the_load_with_the_option_named(
+    postgres: PostgresServer, root: LakehouseRoot, tmp_path: Path
+) -> None:
+    schema = fresh_schema(postgres, "slow")
+    people_table(postgres, schema, 3)
+    execute(postgres, f"create view {schema}.slow as select p.* from {schema}.people p, pg_sleep(3) s")
+    stream = {"name": "slow", "table": f"{schema}.slow", "mode": "full_refresh"}
+    config = source(tmp_path, postgres, [stream], statement_timeout=1)
+    with pytest.raises(SourceError) as failure:
+        load_source(root, config, retry=RetryPolicy(max_attempts=1))
+    assert "statement_timeout" in str(failure.value) and "1 s" in str(failure.value)
+    assert "statement_timeout" in failure.value.fix
+    assert not isinstance(failure.value, TransientSourceError), "the same query would time out again"
+
+
+def test_a_server_that_accepts_but_never_answers_ends_the_load_by_connect_timeout(
+    root: LakehouseRoot, tmp_path: Path
+) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)  # the kernel completes the handshake; nothing ever answers
+        port = listener.getsockname()[1]
+        path = tmp_path / "pg.yml"
+        options = {"host": "127.0.0.1", "port": port, "database": "db", "user": "u", "connect_timeout": 2}
+        streams = [{"name": "people", "mode": "full_refresh"}]
+        path.write_text(yaml.safe_dump({"source": "pg", "type": "postgres", "options": options, "streams": streams}))
+        outcome: list[BaseException | None] = []
+
+        def load() -> None:
+            try:
+                load_source(root, load_source_config(path), retry=RetryPolicy(max_attempts=1))
+                outcome.append(None)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=load, daemon=True)
+        worker.start()
+        worker.join(60)
+    assert not worker.is_alive(), "the load hangs on a server that never answers"
+    [error] = outcome
+    assert isinstance(error, SourceError)
+    assert "connect_timeout" in str(error) and "2 s" in str(error) and f"127.0.0.1:{port}" in str(error)
+    assert "connect_timeout" in error.fix

@@ -611,15 +611,33 @@ def test_wrong_password_fails_with_a_clear_error_and_no_secret(
 def test_replica_host_and_tls_options_reach_the_server(
     postgres: PostgresServer, root: LakehouseRoot, tmp_path: Path
 ) -> None:
-    """Reads go to `replica_host` (the primary's name does not even resolve), over TLS checked against the CA."""
+    """Reads go to `replica_host` (the primary's name does not even resolve), with the certificate checked
+    against the CA (`verify-full`)."""
     schema = fresh_name("replica")
     make_big_table(postgres, schema, 50)
     options = pg_options(postgres, host="primary.invalid", replica_host="127.0.0.1", sslmode="verify-full")
     stream = {"name": "events", "table": f"{schema}.events", "mode": "full_refresh"}
     config = source_file(tmp_path, "postgres", options, [stream])
     assert load_source(root, config)[0].rows == 50
-    ssl = postgres.psql("select count(*) from pg_stat_ssl where ssl")
-    assert int(ssl) >= 1
+
+
+def test_the_loader_connects_over_tls_to_a_server_that_accepts_nothing_else(
+    postgres: PostgresServer, root: LakehouseRoot, tmp_path: Path
+) -> None:
+    """The loader's own user may connect over TLS only (pg_hba.conf): `sslmode: require` loads, and
+    `sslmode: disable` is refused, with the fix."""
+    schema = fresh_name("tls")
+    make_big_table(postgres, schema, 20)
+    stream = {"name": "events", "table": f"{schema}.events", "mode": "full_refresh"}
+    secure = pg_options(postgres, sslmode="require")
+    secure.pop("sslrootcert")
+    with postgres.tls_only("loader", LOADER_PASSWORD):
+        assert load_source(root, source_file(tmp_path, "postgres", secure, [stream]))[0].rows == 20
+        plain = source_file(tmp_path, "postgres", secure | {"sslmode": "disable"}, [stream])
+        with pytest.raises(SourceError) as refused:
+            load_source(root, plain)
+    assert "no encryption" in str(refused.value)
+    assert "options.sslmode" in refused.value.fix and "require" in refused.value.fix
 
 
 # --- Redshift: the Postgres wire protocol --------------------------------------------------------

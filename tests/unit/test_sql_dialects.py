@@ -8,6 +8,7 @@ BigQuery clients) and checks what the loader asked of it.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ import pytest
 
 from lakehouse.core.errors import ConfigError, SourceError
 from loaders.core.config import SourceConfig
+from loaders.core.retry import TransientSourceError
 from loaders.sql import build
 from loaders.sql.arrow import iso_duration
 from loaders.sql.dialect import Column, KeyRange, TableName, Window
@@ -136,9 +138,102 @@ def test_sqlserver_windows_authentication_and_tls_ca() -> None:
     assert "trusted_connection=true" in url and "trust_server_certificate_ca=%2Fetc%2Fssl%2Ferp-ca.pem" in url
 
 
-def test_sqlserver_refuses_a_statement_timeout_it_cannot_enforce() -> None:
-    with pytest.raises(ConfigError, match="statement_timeout"):
-        build(config("sqlserver", SQLSERVER | {"statement_timeout": 60}))
+def stalled_reader(release: threading.Event, *, first: bool) -> pa.RecordBatchReader:
+    """A result whose batches stop coming: the first one arrives (when `first`), then the server goes quiet."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        if first:
+            yield from ROWS.slice(0, 2).to_batches()
+        release.wait(10)  # long past the timeout; a missing timeout shows as rows read without an error
+        yield from ROWS.slice(2).to_batches()
+
+    return pa.RecordBatchReader.from_batches(ROWS.schema, batches())
+
+
+@pytest.mark.parametrize("stalls", ["before answering", "between batches"])
+def test_sqlserver_ends_a_query_that_outlives_statement_timeout(monkeypatch: pytest.MonkeyPatch, stalls: str) -> None:
+    import connectorx
+
+    release = threading.Event()
+    calls: list[str] = []
+
+    def read_sql(url: str, sql: str, **options: Any) -> pa.RecordBatchReader:
+        calls.append(sql)
+        if stalls == "before answering":
+            release.wait(10)
+        return stalled_reader(release, first=stalls == "between batches")
+
+    monkeypatch.setattr(connectorx, "read_sql", read_sql)
+    source = build(config("sqlserver", SQLSERVER | {"statement_timeout": 0.2, "connect_timeout": 1}))
+    try:
+        with pytest.raises(SourceError) as failure:
+            source.check()
+    finally:
+        release.set()
+    assert calls == ["SELECT 1"]
+    assert "statement_timeout (0.2 s)" in str(failure.value) and "statement_timeout" in failure.value.fix
+    assert not isinstance(failure.value, TransientSourceError), "the same query would run out again"
+
+
+def test_mysql_queries_are_bounded_on_the_client_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import connectorx
+
+    release = threading.Event()
+    monkeypatch.setattr(connectorx, "read_sql", lambda url, sql, **o: stalled_reader(release, first=True))
+    options = {"host": "legacy.db", "database": "legacy_systems", "user": "etl", "statement_timeout": 0.2}
+    try:
+        with pytest.raises(SourceError, match="statement_timeout"):
+            build(config("mysql", options)).check()
+    finally:
+        release.set()
+
+
+def test_every_engine_bounds_connects_and_statements_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    postgres = build(config("postgres", {"host": "db"})).engine.uri()
+    assert "connect_timeout=10" in postgres and "statement_timeout%3D1800000" in postgres
+    assert "keepalives_idle=" in postgres, "a dead peer mid-result is noticed"
+    redshift = build(config("redshift", {"host": "cluster"})).engine.uri()
+    assert "connect_timeout=10" in redshift and "statement_timeout%3D1800000" in redshift
+    mysql = build(config("mysql", {"host": "db"})).engine
+    assert "tcp_connect_timeout_ms=10000" in mysql.url()
+    assert "SET SESSION max_execution_time = 1800000" in mysql.setup()
+    mariadb = build(config("mysql", {"host": "db", "flavor": "mariadb"})).engine
+    assert "SET SESSION max_statement_time = 1800" in mariadb.setup()
+    none = build(config("postgres", {"host": "db", "statement_timeout": 0})).engine.uri()
+    assert "statement_timeout" not in none, "0 means no statement timeout"
+
+
+def test_snowflake_timeouts_reach_the_connector(monkeypatch: pytest.MonkeyPatch) -> None:
+    import snowflake.connector
+
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(snowflake.connector, "connect", lambda **arguments: seen.append(arguments) or object())
+    build(config("snowflake", {"account": "acme", "user": "loader", "connect_timeout": 15})).engine.connect()
+    [arguments] = seen
+    assert arguments["login_timeout"] == 15
+    assert arguments["session_parameters"]["STATEMENT_TIMEOUT_IN_SECONDS"] == 1800
+    assert arguments["network_timeout"] == 1815, "a query the server does not end is ended by the client"
+
+
+def test_redshift_unload_files_are_read_with_s3_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyarrow import fs
+
+    from loaders.sql import redshift
+
+    seen: list[dict[str, Any]] = []
+
+    class Recorder:
+        def __init__(self, **options: Any) -> None:
+            seen.append(options)
+
+        def open_input_file(self, path: str) -> Any:
+            return path
+
+    monkeypatch.setattr(fs, "S3FileSystem", Recorder)
+    engine = build(config("redshift", {"host": "cluster", "statement_timeout": 120})).engine
+    assert isinstance(engine, redshift.RedshiftEngine)
+    engine.s3_open("s3://bucket/unload/0000_part_00.parquet")
+    assert seen[0]["connect_timeout"] == 10 and seen[0]["request_timeout"] == 120
 
 
 def test_connectorx_errors_name_the_server_and_hide_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -223,6 +318,18 @@ def test_oracle_fetches_arrow_data_frames_with_decimals(monkeypatch: pytest.Monk
     assert "TIMESTAMP '2026-01-10 00:00:00.000000'" in chunks[0]
 
 
+def test_oracle_statements_time_out_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    import oracledb
+
+    connections: list[FakeOracle] = []
+    monkeypatch.setattr(
+        oracledb, "connect", lambda **a: connections.append(FakeOracle(lambda _: ROWS)) or connections[-1]
+    )
+    options = {key: value for key, value in ORACLE.items() if key != "statement_timeout"}
+    build(config("oracle", options)).engine.connect()
+    assert connections[0].call_timeout == 1_800_000
+
+
 def test_oracle_literals_and_wallet_connection() -> None:
     options = {"dsn": "hrprod_high", "config_dir": "/etc/oracle", "wallet_location": "/etc/oracle/wallet"}
     engine = build(config("oracle", {"user": "loader", "password": "x", "protocol": "tcps", **options})).engine
@@ -251,14 +358,16 @@ class FakeReadClient:
     def __init__(self) -> None:
         self.sessions: list[dict[str, Any]] = []
         self.reads: list[tuple[str, int]] = []
+        self.calls: list[dict[str, Any]] = []
 
-    def create_read_session(self, parent: str, read_session: Any, max_stream_count: int) -> Any:
-        self.sessions.append({"parent": parent, "session": read_session, "max": max_stream_count})
+    def create_read_session(self, parent: str, read_session: Any, max_stream_count: int, **call: Any) -> Any:
+        self.sessions.append({"parent": parent, "session": read_session, "max": max_stream_count, **call})
         streams = [type("Stream", (), {"name": f"sessions/s1/streams/{i}"})() for i in range(2)]
         return type("Session", (), {"name": "sessions/s1", "streams": streams})()
 
-    def read_rows(self, name: str, offset: int = 0) -> Any:
+    def read_rows(self, name: str, offset: int = 0, **call: Any) -> Any:
         self.reads.append((name, offset))
+        self.calls.append(call)
         half = ROWS.slice(0, 5) if name.endswith("/0") else ROWS.slice(5, 5)
         pages = [FakePage(batch) for batch in half.slice(offset).to_batches(max_chunksize=2)]
         rows = type("Rows", (), {"pages": pages})()
@@ -268,14 +377,17 @@ class FakeReadClient:
 class FakeBigQuery:
     def __init__(self, log: list[str]) -> None:
         self.log = log
+        self.calls: list[dict[str, Any]] = []
 
-    def query(self, sql: str) -> Any:
+    def query(self, sql: str, **call: Any) -> Any:
         self.log.append(sql)
+        self.calls.append(call)
+        calls = self.calls
         ids = ROWS["ID"].to_pylist()
         table = pa.table({f"c{i}": [v] for i, v in enumerate([10, ROWS["UPDATED_AT"][-1].as_py(), None, 10, 1, 10])})
         result = type("Result", (), {"to_arrow_iterable": lambda self, bqstorage_client: iter(table.to_batches())})
         assert ids
-        return type("Job", (), {"result": lambda self: result()})()
+        return type("Job", (), {"result": lambda self, **waited: calls.append({"result": waited}) or result()})()
 
     def get_table(self, name: str) -> Any:
         self.log.append(f"get_table {name}")
@@ -293,8 +405,9 @@ def test_bigquery_reads_storage_streams_and_resumes_at_an_offset(monkeypatch: py
 
     log: list[str] = []
     read_client = FakeReadClient()
+    client = FakeBigQuery(log)
     monkeypatch.setattr(
-        bigquery.BigQueryEngine, "connect", lambda self: bigquery.BigQuerySession(FakeBigQuery(log), read_client)
+        bigquery.BigQueryEngine, "connect", lambda self: bigquery.BigQuerySession(client, read_client, 600.0)
     )
     options = {"project": "company-analytics", "dataset": "events", "billing_project": "company-etl", "parallel": 2}
     source = build(config("bigquery", options, chunk_rows=2))
@@ -325,6 +438,10 @@ def test_bigquery_reads_storage_streams_and_resumes_at_an_offset(monkeypatch: py
     ids += [i for b in rest for i in pa.table(b.data)["ID"].to_pylist()]
     assert sorted(ids) == list(range(1, 11)), "every row once, none twice"
     assert len(read_client.sessions) == 1, "the resumed load reuses the stored read session"
+    # every call to the service is bounded: the query job, the wait for it, the read session, each stream
+    assert client.calls[0]["job_config"].job_timeout_ms == "600000" and client.calls[0]["timeout"] == 600.0
+    assert client.calls[1] == {"result": {"timeout": 600.0}}
+    assert created["timeout"] == 600.0 and all(call["timeout"] == 600.0 for call in read_client.calls)
 
 
 # --- Redshift UNLOAD ------------------------------------------------------------------------------
