@@ -238,7 +238,9 @@ class _TopicRead:
         started = last_message = time.monotonic()
         while self._reading():
             want = min(10_000, self.options.batch_messages - len(lines) - len(rejects))
-            messages = self.consumer.consume(num_messages=max(want, 1), timeout=min(self.options.max_wait_s, 0.5))
+            if self.stop is None:  # consume() waits for `want` messages: ask for no more than are left
+                want = min(want, sum(self.ends[p] - self.positions[p] for p in self.pending) + len(self.pending))
+            messages = self.consumer.consume(num_messages=max(want, 1), timeout=min(self.options.max_wait_s, 0.2))
             if self._take(messages, lines, origins, starts, rejects):
                 last_message = time.monotonic()
             now = time.monotonic()
