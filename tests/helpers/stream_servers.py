@@ -198,7 +198,8 @@ class MosquittoServer:
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix="lakehouse-mosquitto-"))
             (self.folder / "data").mkdir()
-            if os.geteuid() == 0:  # mosquitto drops root to its own user, which must own the store
+            if os.geteuid() == 0:  # mosquitto drops root to its own user, which must reach and own the store
+                self.folder.chmod(0o755)
                 shutil.chown(self.folder / "data", "mosquitto", "mosquitto")
             (self.folder / "mosquitto.conf").write_text(self._config(), encoding="utf-8")
         log = (self.folder / "server.log").open("ab")
