@@ -11,6 +11,7 @@ from loaders.core.protocol import Source
 FAMILIES: dict[str, str] = {
     "files": "loaders.files",
     "kafka": "loaders.kafka",
+    "kinesis": "loaders.kinesis",
     "mqtt": "loaders.mqtt",
     # SQL databases and warehouses: one family, the engine chosen by `type:` (see loaders/sql/README.md)
     **dict.fromkeys(("postgres", "mysql", "sqlserver", "oracle", "snowflake", "redshift", "bigquery"), "loaders.sql"),
