@@ -3,13 +3,19 @@
 A load reads every partition from the committed offsets to the high watermarks it saw when it
 started, so it ends; a second load reads only what was produced since; a malformed message lands in
 the quarantine with its topic, partition and offset and the rest of the stream loads; Avro values
-decode with a schema file; a wrong topic or broker is a clear error.
+decode with a schema file; a wrong topic is a clear error; `lakehouse stream` follows the topic
+and, on SIGTERM, commits what it has and exits 0.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,7 +27,15 @@ from confluent_kafka import Producer
 from lakehouse.core.errors import SourceError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
-from tests.helpers.loader_io import bronze_rows, ledger_rows, quarantine_rows, source_config, write_source
+from tests.helpers.loader_io import (
+    PROJECT_DIR,
+    bronze_exists,
+    bronze_rows,
+    ledger_rows,
+    quarantine_rows,
+    source_config,
+    write_source,
+)
 from tests.helpers.stream_servers import KafkaServer
 
 
@@ -143,3 +157,43 @@ def test_a_missing_topic_is_a_clear_error(kafka_server: KafkaServer, local_root:
     with pytest.raises(SourceError, match="no_such_topic do not exist") as raised:
         load_source(local_root, source_config(path))
     assert "create the topics" in raised.value.fix
+
+
+def test_lakehouse_stream_follows_the_topic_and_sigterm_commits_and_exits_0(
+    kafka_server: KafkaServer, local_root: LakehouseRoot, tmp_path: Path
+) -> None:
+    topic = new_topic(kafka_server, partitions=2)
+    kafka_source(tmp_path, kafka_server, [{"name": "items", "topic": topic}])
+    env = {**os.environ, "LAKEHOUSE_ROOT": local_root.uri, "LAKEHOUSE_SOURCES": str(tmp_path)}
+    command = [sys.executable, "-c", "from lakehouse.cli import app; app()", "stream", "events"]
+    child = subprocess.Popen(
+        [*command, "--batch-size", "50", "--interval", "0.2"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for burst in range(3):  # produced while the command runs: it keeps following
+            produce(kafka_server, topic, [json.dumps({"n": burst * 100 + n}).encode() for n in range(100)])
+            wait_for_rows(local_root, (burst + 1) * 100)
+        child.send_signal(signal.SIGTERM)
+        output, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, output
+    assert sorted(row["value"]["n"] for row in bronze_rows(local_root, "events", "items")) == list(range(300))
+    [entry] = ledger_rows(local_root)
+    assert (entry["status"], entry["rows_loaded"]) == ("success", 300)
+    assert entry["batches"] >= 6  # micro-batches of at most 50 messages
+
+
+def wait_for_rows(root: LakehouseRoot, rows: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if bronze_exists(root, "events", "items") and len(bronze_rows(root, "events", "items")) >= rows:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"bronze did not reach {rows} rows within {timeout_s:.0f}s")
