@@ -248,8 +248,8 @@ class _Session:
                 if stop is not None and stop.is_set():
                     return
                 continue
-            last_message = time.monotonic()
             yield pending
+            last_message = time.monotonic()  # idle from here: the commit (and our acks) took their time
             if stop is not None and stop.is_set():
                 return
 

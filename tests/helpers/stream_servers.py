@@ -91,7 +91,7 @@ class KafkaServer:
         java = [self._java(), f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseSerialGC", "-cp", classpath]
         java.append(f"-Dlog4j2.configurationFile={self.folder / 'log4j2.yaml'}")
         done = subprocess.run(
-            [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
+            [*java, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(config)],
             capture_output=True,
             text=True,
             check=False,
