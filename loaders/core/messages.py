@@ -102,13 +102,88 @@ def _fitted(tables: list[pa.Table]) -> pa.Table:
     return pa.concat_tables(fitted, promote_options="permissive")
 
 
+def parse_json_objects(payloads: Sequence[bytes | None]) -> tuple[pa.Array, dict[int, str]]:
+    """Payloads holding one JSON object each (None: a null) as one struct column, and why the others failed.
+
+    The column has a row for every payload that did not fail, in order (null for a None); the failures
+    map a payload's index to the reason. Parsed together with Arrow's JSON reader; a failing chunk is
+    split until each bad payload stands alone.
+    """
+    present = [i for i, payload in enumerate(payloads) if payload is not None]
+    tables: list[pa.Table] = []
+    failures: dict[int, str] = {}
+    for table, failed in _parse_objects([payloads[i] for i in present], present):  # type: ignore[misc]
+        if table is not None and table.num_rows:
+            tables.append(table)
+        failures.update(failed)
+    if not tables:
+        parsed = pa.table({})
+    elif len(tables) == 1:
+        parsed = tables[0]
+    else:
+        try:
+            parsed = pa.concat_tables(tables, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            parsed = _fitted(tables)
+    if parsed.num_columns:
+        struct: pa.Array = pa.StructArray.from_arrays(
+            [c.combine_chunks() for c in parsed.columns], names=parsed.column_names
+        )
+    else:
+        struct = pa.nulls(parsed.num_rows)
+    if len(present) - len(failures) == len(payloads):
+        return struct, failures
+    # Nulls where a payload was None: take() with a null index gives a null row.
+    position, indices = 0, []
+    for i, payload in enumerate(payloads):
+        if i in failures:
+            continue
+        if payload is None:
+            indices.append(None)
+        else:
+            indices.append(position)
+            position += 1
+    return struct.take(pa.array(indices, pa.int64())), failures
+
+
+def _parse_objects(lines: list[bytes], index: list[int]) -> Iterator[tuple[pa.Table | None, dict[int, str]]]:
+    if not lines:
+        return
+    payload = b"\n".join(lines)
+    try:
+        options = pajson.ReadOptions(use_threads=False, block_size=max(1 << 20, len(payload) + 1))
+        table = pajson.read_json(io.BytesIO(payload), read_options=options)
+        if table.num_rows == len(lines):
+            yield table, {}
+            return
+        failure = f"{len(lines)} payloads parsed as {table.num_rows} records"
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        failure = str(exc)
+    if len(lines) == 1:
+        yield None, {index[0]: _object_reason(lines[0], failure)}
+        return
+    middle = len(lines) // 2
+    yield from _parse_objects(lines[:middle], index[:middle])
+    yield from _parse_objects(lines[middle:], index[middle:])
+
+
+def _object_reason(payload: bytes, failure: str) -> str:
+    try:
+        value = json.loads(payload)
+    except ValueError as exc:
+        return f"malformed JSON payload: {exc}"
+    if not isinstance(value, dict):
+        return f"the JSON payload is not an object but {type(value).__name__}"
+    return f"message cannot be converted to Arrow: {failure}"
+
+
 def payload_json(payload: bytes) -> bytes | None:
     """A payload as one line of JSON text: as it is when it has no line break, else re-serialised.
 
     None when it holds a line break and is not JSON (the caller rejects it; it would split the line).
     """
     if b"\n" not in payload and b"\r" not in payload:
-        return payload if payload.strip() else b"null"
+        return payload if payload else b"null"
     try:
         return json.dumps(json.loads(payload), separators=(",", ":"), ensure_ascii=False).encode()
     except ValueError:

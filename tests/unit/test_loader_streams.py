@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loaders.core.messages import parse_envelopes
+from loaders.core.messages import parse_envelopes, parse_json_objects
 from loaders.kafka import KafkaOptions, consumer_config
 from loaders.kinesis import FINISHED, _StreamRead
 
@@ -66,3 +66,14 @@ def test_children_of_a_split_or_merge_wait_until_every_parent_is_finished() -> N
     assert readable({"s0": FINISHED, "s1": "42"}, shards) == ["s1", "s2", "s3"]
     assert readable({"s0": FINISHED, "s1": FINISHED, "s2": FINISHED}, shards) == ["s3", "s4"]
     assert readable({"s2": "7"}, [shard("s2", "s0")]) == ["s2"]  # a parent trimmed away no longer holds it back
+
+
+def test_json_values_parse_together_with_nulls_kept_and_bad_ones_set_apart() -> None:
+    payloads = [b'{"n":1}', None, b'{"n": oops', b"[1, 2]", b'{"n":4,"s":"x"}', b"\xff\xfe"]
+
+    column, failures = parse_json_objects(payloads)
+
+    assert column.to_pylist() == [{"n": 1, "s": None}, None, {"n": 4, "s": "x"}]
+    assert sorted(failures) == [2, 3, 5]
+    assert failures[2].startswith("malformed JSON payload")
+    assert failures[3] == "the JSON payload is not an object but list"
