@@ -110,9 +110,13 @@ def parse_json_objects(payloads: Sequence[bytes | None]) -> tuple[pa.Array, dict
     split until each bad payload stands alone.
     """
     present = [i for i, payload in enumerate(payloads) if payload is not None]
+    lines: list[bytes] = [payloads[i] for i in present]  # type: ignore[misc]
+    joined: bytes | None = b"\n".join(lines)
+    if joined.count(b"\n") + joined.count(b"\r") != max(len(lines) - 1, 0):  # a value spans lines: one line each
+        lines, joined = [_one_line(line) for line in lines], None
     tables: list[pa.Table] = []
     failures: dict[int, str] = {}
-    for table, failed in _parse_objects([payloads[i] for i in present], present):  # type: ignore[misc]
+    for table, failed in _parse_objects(lines, present, joined):
         if table is not None and table.num_rows:
             tables.append(table)
         failures.update(failed)
@@ -146,10 +150,22 @@ def parse_json_objects(payloads: Sequence[bytes | None]) -> tuple[pa.Array, dict
     return struct.take(pa.array(indices, pa.int64())), failures
 
 
-def _parse_objects(lines: list[bytes], index: list[int]) -> Iterator[tuple[pa.Table | None, dict[int, str]]]:
+def _one_line(payload: bytes) -> bytes:
+    """A JSON payload written over several lines, compacted to one; left as it is when it is not JSON."""
+    if b"\n" not in payload and b"\r" not in payload:
+        return payload
+    try:
+        return json.dumps(json.loads(payload), separators=(",", ":"), ensure_ascii=False).encode()
+    except ValueError:
+        return payload.replace(b"\r", b" ").replace(b"\n", b" ")  # still malformed, but one line: rejected alone
+
+
+def _parse_objects(
+    lines: list[bytes], index: list[int], joined: bytes | None = None
+) -> Iterator[tuple[pa.Table | None, dict[int, str]]]:
     if not lines:
         return
-    payload = b"\n".join(lines)
+    payload = joined if joined is not None else b"\n".join(lines)
     try:
         options = pajson.ReadOptions(use_threads=False, block_size=max(1 << 20, len(payload) + 1))
         table = pajson.read_json(io.BytesIO(payload), read_options=options)

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lakehouse.core.errors import ConfigError, SourceError
 from loaders.core.config import SourceConfig, StreamConfig
-from loaders.core.messages import json_text, parse_json_objects, payload_json, raw_text
+from loaders.core.messages import json_text, parse_json_objects, raw_text
 from loaders.core.protocol import Batch
 from loaders.core.quarantine import BatchWithRejects, Rejected
 from loaders.core.retry import TransientSourceError
@@ -106,8 +106,9 @@ def consumer_config(options: KafkaOptions, group_id: str) -> dict[str, Any]:
         "isolation.level": "read_committed",
         "auto.offset.reset": "earliest",
         "security.protocol": options.security_protocol,
-        "fetch.max.bytes": 64 << 20,
-        "queued.max.messages.kbytes": 64 << 10,
+        # Prefetch bounded (librdkafka's default queue is 64 MB per partition): memory stays flat.
+        "fetch.max.bytes": 16 << 20,
+        "queued.max.messages.kbytes": 16 << 10,
     }
     typed = {
         "sasl.mechanism": options.sasl_mechanism,
@@ -293,20 +294,17 @@ class _TopicRead:
         self.consumer.assign(assignment)
 
     def _take(self, messages: list[Any], gathered: _Gathered) -> bool:
-        """Add a consume() call's messages to the batch being gathered; True if any was a record."""
-        from confluent_kafka import KafkaError
+        """Add a consume() call's messages to the batch being gathered; True if any was a record.
 
+        The hot loop of the family: a handful of C calls and list appends per message, nothing else.
+        """
         took = False
         positions, ends, bounded, decode = self.positions, self.ends, self.stop is None, self.stream.decode
-        add = gathered.add
+        partitions, offsets, stamps = gathered.partitions, gathered.offsets, gathered.stamps
+        keys, headers, values = gathered.keys, gathered.headers, gathered.values
         for message in messages:
             if message.error() is not None:
-                error = message.error()
-                if error.code() == KafkaError._PARTITION_EOF:
-                    if bounded:
-                        self._finish(message.partition(), message.offset())
-                    continue
-                self._fail(error)
+                self._error(message)
                 continue
             partition, offset = message.partition(), message.offset()
             if bounded and offset >= ends[partition]:
@@ -314,16 +312,35 @@ class _TopicRead:
                 continue
             took = True
             positions[partition] = offset + 1
-            raw = message.value()
-            value = decode(raw)
-            if isinstance(value, str):
-                origin = f"{self.topic}/{partition}/{offset}"
-                gathered.rejects.append(Rejected(f"{origin}: {value}", raw_text(raw), origin))
-            else:
-                add(partition, offset, message.timestamp(), message.key(), message.headers(), value)
+            value = message.value()
+            if decode is not None:
+                value = decode(value)
+                if isinstance(value, str):
+                    self._reject(gathered, partition, offset, value, message.value())
+                    continue
+            partitions.append(partition)
+            offsets.append(offset)
+            stamps.append(message.timestamp())
+            keys.append(message.key())
+            headers.append(message.headers())
+            values.append(value or None)
             if bounded and offset + 1 >= ends[partition]:
                 self._finish(partition, None)
         return took
+
+    def _error(self, message: Any) -> None:
+        from confluent_kafka import KafkaError
+
+        error = message.error()
+        if error.code() == KafkaError._PARTITION_EOF:
+            if self.stop is None:
+                self._finish(message.partition(), message.offset())
+            return
+        self._fail(error)
+
+    def _reject(self, gathered: _Gathered, partition: int, offset: int, reason: str, raw: bytes | None) -> None:
+        origin = f"{self.topic}/{partition}/{offset}"
+        gathered.rejects.append(Rejected(f"{origin}: {reason}", raw_text(raw), origin))
 
     def _finish(self, partition: int, eof_offset: int | None) -> None:
         """The partition is at its end for this load: stop fetching it; skip trailing control records."""
@@ -364,20 +381,12 @@ class _Gathered:
         self.stamps: list[tuple[int, int]] = []
         self.keys: list[bytes | None] = []
         self.headers: list[Any] = []
-        self.values: list[bytes | None] = []  # one line of JSON each; None for a null value (a tombstone)
+        self.values: list[bytes | None] = []  # a JSON object each (Avro: decoded to one); None for a null
         self.rejects: list[Rejected] = []
 
     @property
     def count(self) -> int:
         return len(self.offsets) + len(self.rejects)
-
-    def add(self, partition: int, offset: int, stamp: tuple[int, int], key: Any, headers: Any, value: Any) -> None:
-        self.partitions.append(partition)
-        self.offsets.append(offset)
-        self.stamps.append(stamp)
-        self.keys.append(key)
-        self.headers.append(headers)
-        self.values.append(value)
 
     def table(self, topic: str) -> tuple[pa.Table, list[Rejected]]:
         """The envelope columns of the files' shape; values that do not parse are rejected by offset."""
@@ -428,14 +437,15 @@ def _headers(headers: list[Any]) -> pa.Array:
     return pa.array(decoded)
 
 
-Decoder = Callable[[bytes | None], bytes | str | None]  # one line of JSON, None for null, or why it cannot be
+# A value as JSON text, None for a null, or why it cannot be decoded; JSON values need no decoder.
+Decoder = Callable[[bytes | None], bytes | str | None]
 
 
 def _decoder(
     options: KafkaStreamOptions, topic: str, source: SourceConfig, stream: StreamConfig, registry: Any
-) -> Decoder:
+) -> Decoder | None:
     if options.format == "json":
-        return _json_value
+        return None  # the values are parsed as they are, all at once
     if options.avro_schema_file:
         return _avro_file_decoder(source.relative_path(options.avro_schema_file), stream)
     if registry is not None:
@@ -444,13 +454,6 @@ def _decoder(
         f"{stream.source_file}: key `streams[{stream.name}].format`: avro needs a schema",
         "set `avro_schema_file` on the stream, or `schema_registry_url` in the source's options",
     )
-
-
-def _json_value(value: bytes | None) -> bytes | str | None:
-    if not value:  # a tombstone (or an empty value): a null
-        return None
-    line = payload_json(value)
-    return line if line is not None else "malformed JSON payload (a line break outside a JSON value)"
 
 
 def _avro_file_decoder(path: Path, stream: StreamConfig) -> Decoder:

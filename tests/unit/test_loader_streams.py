@@ -77,3 +77,10 @@ def test_json_values_parse_together_with_nulls_kept_and_bad_ones_set_apart() -> 
     assert sorted(failures) == [2, 3, 5]
     assert failures[2].startswith("malformed JSON payload")
     assert failures[3] == "the JSON payload is not an object but list"
+
+
+def test_a_json_value_written_over_several_lines_still_parses() -> None:
+    column, failures = parse_json_objects([b'{\n  "n": 1\n}', b'{"n":2}', b'{"n":\n oops'])
+
+    assert column.to_pylist() == [{"n": 1}, {"n": 2}]
+    assert list(failures) == [2]
