@@ -13,6 +13,7 @@ raises or records carries a secret.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,11 +51,14 @@ def load_source(
     retry: RetryPolicy | None = None,
     raise_on_error: bool = True,
     on_start: ProgressHook | None = None,
+    stop: threading.Event | None = None,
 ) -> list[StreamResult]:
     """Load the named streams (all when None) of one source; one result (and ledger row) per stream.
 
     A failing stream does not stop the others; with `raise_on_error` the first failure is raised
-    once every stream has run.
+    once every stream has run. With `stop`, a stream that `follows` (Kafka, Kinesis, MQTT) reads on
+    until the event is set, then commits its current batch and ends; any other stream ends after
+    the batch it is on when the event is set.
     """
     wanted = [config.stream(name).name for name in streams] if streams else [s.name for s in config.streams]
     _warn_about_locking_provider(root)
@@ -73,6 +77,7 @@ def load_source(
             redactor=redactor,
             ledger=ledger,
             on_start=on_start,
+            stop=stop,
         )
         results.append(_StreamLoad(root, source.name, stream, context).run())
     failed = [r.exception for r in results if r.exception is not None]
@@ -103,6 +108,7 @@ def load_stream(
     on_batch: ProgressHook | None = None,
     retry: RetryPolicy | None = None,
     redactor: Redactor | None = None,
+    stop: threading.Event | None = None,
 ) -> StreamResult:
     """Load one stream; raises its (scrubbed) error after recording the failure in the ledger."""
     context = _LoadContext(
@@ -112,6 +118,7 @@ def load_stream(
         retry=retry or RetryPolicy(),
         redactor=redactor or Redactor(),
         ledger=Ledger(root),
+        stop=stop,
     )
     result = _StreamLoad(root, source_name, stream, context).run()
     if result.exception is not None:
@@ -128,6 +135,7 @@ class _LoadContext:
     redactor: Redactor
     ledger: Ledger
     on_start: ProgressHook | None = None  # after the attempt's `running` ledger row is written
+    stop: threading.Event | None = None  # set: end after the current batch (a following stream reads until then)
 
 
 class _StreamLoad:
@@ -191,7 +199,7 @@ class _StreamLoad:
             return
         self.result.mode = self.spec.mode.value
         version = state.version
-        for batch, _ in self._batches(state.cursor):
+        for batch, _ in self._batches(state.cursor, lookahead=False):
             version += 1
             # A batch may replace the table (an Airbyte refresh: a new generation of the stream).
             self._commit(batch, version, overwrite=batch.replace, refresh=None)
@@ -202,7 +210,7 @@ class _StreamLoad:
         version = staged.version if staged is not None else state.version
         if staged is None or not staged.staged:  # `staged`: every batch is in; only the swap is left
             cursor = staged.cursor if staged is not None else None
-            for batch, last in self._batches(cursor):
+            for batch, last in self._batches(cursor, lookahead=True):
                 version += 1
                 overwrite = staged is None and self.result.batches == 0  # a new refresh replaces old staging
                 self._commit(batch, version, overwrite=overwrite, refresh="staged" if last else "running")
@@ -236,16 +244,25 @@ class _StreamLoad:
                 f"--stream {self.result.stream} --full-refresh",
             )
 
-    def _batches(self, cursor: str | None) -> Iterator[tuple[Batch, bool]]:
+    def _batches(self, cursor: str | None, *, lookahead: bool) -> Iterator[tuple[Batch, bool]]:
         """The stream's batches, each flagged when it is the last; transient errors re-open the stream
-        from the last committed cursor after a backoff."""
+        from the last committed cursor after a backoff.
+
+        Only a refresh looks one batch ahead (to mark its last commit `done`); otherwise the stream
+        is not asked for its next batch before the last one is committed, which a stream that holds
+        its source's acknowledgements until then (MQTT) relies on.
+        """
         policy = self.context.retry
+        stop = self.context.stop
         attempt = 0
         while True:
             try:
-                for batch, last in _with_last(self.stream.read(cursor)):
+                batches = self._read(cursor)
+                for batch, last in _with_last(batches) if lookahead else ((b, False) for b in batches):
                     yield batch, last
                     cursor, attempt = batch.cursor, 0  # the caller has committed it
+                    if stop is not None and stop.is_set() and not getattr(self.stream, "follows", False):
+                        return
                 return
             except TransientSourceError as exc:
                 attempt += 1
@@ -260,6 +277,11 @@ class _StreamLoad:
                     error=self.context.redactor.describe(exc),
                 )
                 policy.sleep(wait)
+
+    def _read(self, cursor: str | None) -> Iterator[Batch]:
+        if self.context.stop is not None and getattr(self.stream, "follows", False):
+            return self.stream.read(cursor, stop=self.context.stop)  # type: ignore[call-arg]
+        return self.stream.read(cursor)
 
     def _commit(self, batch: Batch, version: int, *, overwrite: bool, refresh: str | None) -> None:
         data = _as_table(batch.data)
@@ -276,7 +298,18 @@ class _StreamLoad:
         stamp = Stamp(self.app_id, version, self.result.load_id)
         self.quarantine.write(rejects, source=self.result.source, stream=self.result.stream, stamp=stamp)
         self._write(conformed.data, batch.cursor, version, overwrite=overwrite, refresh=refresh)
+        self._notify_committed(batch)
         self._account(batch, read, conformed.data.num_rows, len(rejects), conformed.rescued_rows)
+
+    def _notify_committed(self, batch: Batch) -> None:
+        """Tell a stream that wants to know (acknowledgements, courtesy offsets) that `batch` is in bronze."""
+        committed = getattr(self.stream, "committed", None)
+        if committed is None:
+            return
+        try:
+            committed(batch)
+        except Exception as exc:  # the batch is committed; what the stream does after is its own business
+            log.warning("load.committed_hook_failed", stream=self._name, error=self.context.redactor.describe(exc))
 
     def _prepare(self, data: pa.Table) -> tuple[pa.Table, list[Rejected]]:
         """Check the declared columns once, mark soft deletes, move out rows that break the declared schema."""

@@ -16,6 +16,9 @@ FAMILIES: dict[str, str] = {
     "airbyte": "loaders.airbyte.connector",
     "airbyte_landing": "loaders.airbyte.landing",
     "rest": "loaders.rest",  # SaaS APIs (see loaders/rest/README.md)
+    "kafka": "loaders.kafka",
+    "kinesis": "loaders.kinesis",
+    "mqtt": "loaders.mqtt",
     # SQL databases and warehouses: one family, the engine chosen by `type:` (see loaders/sql/README.md)
     **dict.fromkeys(("postgres", "mysql", "sqlserver", "oracle", "snowflake", "redshift", "bigquery"), "loaders.sql"),
 }

@@ -4,6 +4,8 @@
 - `root`: a fresh lakehouse root per test, once on a local folder and once on the S3 server;
 - `postgres_server` / `mariadb_server`: private PostgreSQL and MariaDB instances (modules create and
   drop their own databases in them);
+- `kafka_server` (Apache Kafka 4.x, KRaft), `mosquitto_server` (MQTT), `moto_server` (Kinesis):
+  the streaming servers (tests/helpers/stream_servers.py); tests use topics and streams of their own;
 - `company_lakehouse`: the generated company loaded and built by dbt, once (tests/helpers/company_lakehouse.py).
 
 Markers are applied from the fixtures a test uses: `spark` (the Thrift server), `s3` (the S3 server),
@@ -30,6 +32,7 @@ from tests.helpers.company_lakehouse import CompanyLakehouse, build_company_lake
 from tests.helpers.loader_io import ROOT_KINDS, lakehouse_root
 from tests.helpers.servers import MariaDbServer, PostgresServer
 from tests.helpers.spark import SparkServer, free_port, start_spark
+from tests.helpers.stream_servers import KafkaServer, MosquittoServer, MotoServer
 
 SPARK_FIXTURES = {"spark_local", "company_lakehouse", "spark_factory"}
 S3_FIXTURES = {"s3_server", "s3_env"}
@@ -129,6 +132,36 @@ def postgres_server() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def mariadb_server() -> Iterator[MariaDbServer]:
     server = MariaDbServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_server() -> Iterator[KafkaServer]:
+    server = KafkaServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mosquitto_server() -> Iterator[MosquittoServer]:
+    server = MosquittoServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = MotoServer()
     try:
         server.start()
         yield server

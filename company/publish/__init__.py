@@ -7,8 +7,9 @@ names and native types and the stream's primary key; each batch is an upsert by 
 hard deletes, committed with its line in the server's publish log, so publishing is incremental and
 idempotent. `sources.py` writes the SQL loader's source files for the published tables.
 
-One module per kind of server, each with `connect(target) -> Publisher` (see `base.Publisher`);
-Kafka and SFTP join as one more module each, registered in `PUBLISHERS`.
+One module per kind of server, each with `connect(target) -> Publisher` (see `base.Publisher`).
+Event streams go to streaming servers instead (`streams.py`: one module each for `kafka`, `kinesis`
+and `mqtt`, with `connect(address) -> StreamPublisher`).
 """
 
 from __future__ import annotations

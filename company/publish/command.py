@@ -1,8 +1,9 @@
-"""`lakehouse company publish`: the demo's company put into real database servers, for the real loaders.
+"""`lakehouse company publish`: the demo's company put into real servers, for the real loaders.
 
 The company is generated on first use (as `lakehouse demo` does, in `$LAKEHOUSE_HOME/samples/company`),
-optionally advanced by some days, and every batch a server does not hold yet is published. The SQL
-loader's source files for the published tables are written next, so `lakehouse load` can read them.
+optionally advanced by some days, and every batch a server does not hold yet is published: database
+tables into PostgreSQL / MySQL, event streams into Kafka, Kinesis and an MQTT broker. The loaders'
+source files for what was published are written next, so `lakehouse load` can read them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from company.publish import (
     write_loader_sources,
 )
 from company.publish.base import publish_folder
+from company.publish.streams import StreamPublishReport, publish_streams
 from company.samples import ensure_company
 from lakehouse.core.errors import ConfigError, LakehouseError
 from lakehouse.core.home import lakehouse_home
@@ -37,6 +39,9 @@ def run_publish(
     *,
     postgres: str | None = None,
     mysql: str | None = None,
+    kafka: str | None = None,
+    kinesis: str | None = None,
+    mqtt: str | None = None,
     days: int = 0,
     scale: float = 1.0,
     replace: bool = False,
@@ -44,11 +49,15 @@ def run_publish(
 ) -> dict[str, list[StreamReport]]:
     """Generate (first run), advance `days`, publish to every server named; returns reports per system."""
     targets = [parse_target(system, uri) for system, uri in (("postgres", postgres), ("mysql", mysql)) if uri]
-    if not targets:
+    streams = {
+        server: address for server, address in (("kafka", kafka), ("kinesis", kinesis), ("mqtt", mqtt)) if address
+    }
+    if not targets and not streams:
         raise ConfigError(
             "no server to publish to",
             "pass --postgres postgresql://USER:PASSWORD@HOST:PORT/DATABASE and/or --mysql mysql://USER:PASSWORD@HOST:PORT"
-            " (or set LAKEHOUSE_POSTGRES_URI / LAKEHOUSE_MYSQL_URI)",
+            " (or set LAKEHOUSE_POSTGRES_URI / LAKEHOUSE_MYSQL_URI), and/or --kafka HOST:PORT, --kinesis ENDPOINT_URL,"
+            " --mqtt HOST:PORT",
         )
     with console.status("Connecting to the servers…"):
         publishers = _connect_all(targets)  # before generating: a wrong password fails at once
@@ -68,9 +77,30 @@ def run_publish(
         for publisher in publishers:
             publisher.close()
     folder = (sources_dir or default_sources_dir()).expanduser().resolve()
-    write_loader_sources(folder, targets)
-    _print_summary(console, targets, reports, folder)
+    if targets:
+        write_loader_sources(folder, targets)
+        _print_summary(console, targets, reports, folder)
+    if streams:
+        with console.status(f"Publishing the event streams into {', '.join(streams)}…"):
+            published = publish_streams(company.folder, streams, folder)
+        _print_stream_summary(console, streams, published, folder)
     return reports
+
+
+def _print_stream_summary(
+    console: Console, servers: dict[str, str], reports: dict[str, list[StreamPublishReport]], folder: Path
+) -> None:
+    table = Table(title="Published into streaming servers")
+    for column in ("server", "stream", "topic / stream", "new batches", "new messages", "dirty lines left out"):
+        table.add_column(column, justify="right" if column.startswith(("new", "dirty")) else "left")
+    for server, address in servers.items():
+        for report in reports[server]:
+            counts = (report.batches, report.messages, report.skipped_dirty)
+            table.add_row(f"{server} {address}", report.stream, report.target, *(f"{n:,}" for n in counts))
+    console.print(table)
+    console.print(f"Source files for the stream loaders: {folder}", soft_wrap=True)
+    for system in sorted({"kafka": "kafka", "kinesis": "kinesis", "mqtt": "iot_core"}[s] for s in servers):
+        console.print(f"  LAKEHOUSE_SOURCES={folder} lakehouse load {system}", soft_wrap=True, highlight=False)
 
 
 def _connect_all(targets: list[Target]) -> list[Publisher]:

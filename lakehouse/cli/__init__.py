@@ -4,6 +4,7 @@ lakehouse demo                      load the bundled sources, build every dbt mo
 lakehouse spark setup|start|stop|status
 lakehouse s3 start|stop|status|env  a local S3 server (SeaweedFS) for the S3 path
 lakehouse load SOURCE [--stream S] [--full-refresh]
+lakehouse stream SOURCE [--batch-size N] [--interval S]   follow Kafka / Kinesis / MQTT until SIGTERM
 lakehouse sources list|check|discover SOURCE
 lakehouse maintain [SOURCE] [--vacuum] [--retention-hours N] [--dry-run]
 lakehouse register                  register bronze tables and layer databases in the metastore
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import typer
 
-from lakehouse.cli import airbyte, company, dbt, demo, platform, quality, sources
+from lakehouse.cli import airbyte, company, dbt, demo, platform, quality, sources, stream
 from lakehouse.cli.errors import friendly_errors
 
 __all__ = ["app", "friendly_errors"]
@@ -27,6 +28,7 @@ app.command()(demo.demo)
 app.add_typer(platform.spark_app, name="spark")
 app.add_typer(platform.s3_app, name="s3")
 app.command()(sources.load)
+app.command()(stream.stream)
 app.add_typer(sources.sources_app, name="sources")
 app.command()(sources.maintain)
 app.command()(sources.register)

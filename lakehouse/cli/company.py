@@ -31,6 +31,28 @@ def company_publish(
             "The database defaults to legacy_systems (created if missing), the password to $LAKEHOUSE_MYSQL_PASSWORD.",
         ),
     ] = None,
+    kafka: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAKEHOUSE_KAFKA_BOOTSTRAP",
+            help="HOST:PORT of a Kafka broker: receives the topics user_events, order_events, inventory_updates.",
+        ),
+    ] = None,
+    kinesis: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAKEHOUSE_KINESIS_ENDPOINT",
+            help="Kinesis endpoint URL (e.g. a local moto server): receives company-real-time-data-stream. "
+            "Credentials and region come from the AWS environment.",
+        ),
+    ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAKEHOUSE_MQTT_BROKER",
+            help="HOST:PORT of an MQTT broker (Mosquitto): receives the IoT Core device telemetry and shadow updates.",
+        ),
+    ] = None,
     days: Annotated[int, typer.Option(min=0, help="First simulate N more days of changes, each one batch.")] = 0,
     scale: Annotated[float, typer.Option(help="Size of the generated company on first run (1 ≈ 150k rows).")] = 1.0,
     replace: Annotated[
@@ -41,15 +63,24 @@ def company_publish(
         typer.Option(help="Where to write the SQL loaders' source files (default $LAKEHOUSE_HOME/sources/local)."),
     ] = None,
 ) -> None:
-    """Put the generated company into real PostgreSQL / MySQL servers, for the real SQL loaders.
+    """Put the generated company into real servers (PostgreSQL, MySQL, Kafka, Kinesis, MQTT), for the real loaders.
 
     Generates the company on first use (as `lakehouse demo` does), publishes every batch a server does
     not hold yet (an upsert by primary key plus the day's deletes, one transaction per batch), and
     writes source files for `lakehouse load` (type postgres / mysql, the password read from an
-    environment variable).
+    environment variable; type kafka / kinesis / mqtt for the event streams, each message published once).
     """
     from company.publish.command import run_publish
 
     run_publish(
-        console, postgres=postgres, mysql=mysql, days=days, scale=scale, replace=replace, sources_dir=sources_dir
+        console,
+        postgres=postgres,
+        mysql=mysql,
+        kafka=kafka,
+        kinesis=kinesis,
+        mqtt=mqtt,
+        days=days,
+        scale=scale,
+        replace=replace,
+        sources_dir=sources_dir,
     )

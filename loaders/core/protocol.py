@@ -7,6 +7,11 @@ family's own keys, which the family validates once into its own options model wi
 cursor *after* that batch. The pipeline commits each batch with its cursor in the
 same Delta commit, and on the next run hands the last committed cursor back to `read`, so a stream
 only has to know how to resume from a cursor it produced itself.
+
+Message streams may also have `follows = True` (then `read(cursor, stop=event)` reads on until the
+event is set, for `lakehouse stream`) and `committed(batch)` (called after the batch's bronze commit,
+e.g. to acknowledge its messages). Outside a full refresh the pipeline asks for the next batch only
+after the last one is committed.
 """
 
 from __future__ import annotations

@@ -240,11 +240,11 @@ def test_nested_records_with_odd_lines_and_a_mid_batch_resume(root: LakehouseRoo
     stream = build_source(source_config(write_source(tmp_path, [stream_keys]))).streams()[0]
     with pytest.raises(SourceError):
         load_stream(root, "src", Interrupted(stream, at=2, error=SourceError("gone", "later")))
-    assert len(bronze_rows(root, "src", "items")) == 40
+    assert len(bronze_rows(root, "src", "items")) == 80  # the two batches read before the error
     stream_keys["batch_rows"] = 25  # batches no longer line up with the committed rows: the resume slices
     resumed = load_source(root, source_config(write_source(tmp_path, [stream_keys])))[0]
     rows = {r["item_id"]: r for r in bronze_rows(root, "src", "items")}
-    assert resumed.rows == 90 and sorted(rows) == list(range(130))
+    assert resumed.rows == 50 and sorted(rows) == list(range(130))
     assert rows[120]["item"]["sku"] == {"S": "s120"} and rows[120]["item"]["tags"] == [120]
     assert json.loads(rows[61]["_rescued_data"]) == {"item": {"sku": "plain-61", "tags": [61]}}
 

@@ -1,0 +1,199 @@
+"""The Kafka family against a real Apache Kafka 4.x broker (KRaft, started by `kafka_server`).
+
+A load reads every partition from the committed offsets to the high watermarks it saw when it
+started, so it ends; a second load reads only what was produced since; a malformed message lands in
+the quarantine with its topic, partition and offset and the rest of the stream loads; Avro values
+decode with a schema file; a wrong topic is a clear error; `lakehouse stream` follows the topic
+and, on SIGTERM, commits what it has and exits 0.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import pytest
+from confluent_kafka import Producer
+
+from lakehouse.core.errors import SourceError
+from lakehouse.core.storage import LakehouseRoot
+from loaders.pipeline import load_source
+from tests.helpers.loader_io import (
+    PROJECT_DIR,
+    bronze_exists,
+    bronze_rows,
+    ledger_rows,
+    quarantine_rows,
+    source_config,
+    write_source,
+)
+from tests.helpers.stream_servers import KafkaServer
+
+
+@pytest.fixture
+def local_root(tmp_path: Path) -> LakehouseRoot:
+    folder = tmp_path / "root"
+    folder.mkdir()
+    return LakehouseRoot.parse(str(folder))
+
+
+def new_topic(server: KafkaServer, partitions: int = 3) -> str:
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    server.create_topic(name, partitions)
+    return name
+
+
+def produce(server: KafkaServer, topic: str, values: list[bytes], *, keyed: bool = True) -> None:
+    producer = Producer({"bootstrap.servers": server.bootstrap, "linger.ms": 5})
+    for n, value in enumerate(values):
+        key = f"k{n % 17}".encode() if keyed else None
+        producer.produce(topic, value=value, key=key, headers=[("kind", b"test")])
+    assert producer.flush(30) == 0
+
+
+def kafka_source(folder: Path, server: KafkaServer, streams: list[dict[str, Any]]) -> Path:
+    return write_source(
+        folder, streams, source="events", type_="kafka", options={"bootstrap_servers": server.bootstrap}
+    )
+
+
+def test_a_load_reads_to_the_end_and_the_next_only_what_is_new(
+    kafka_server: KafkaServer, local_root: LakehouseRoot, tmp_path: Path
+) -> None:
+    topic = new_topic(kafka_server)
+    produce(kafka_server, topic, [json.dumps({"n": n, "name": f"item-{n}"}).encode() for n in range(500)])
+    path = kafka_source(tmp_path, kafka_server, [{"name": "items", "topic": topic, "batch_messages": 120}])
+
+    first = load_source(local_root, source_config(path))[0]
+    produce(kafka_server, topic, [json.dumps({"n": n, "name": f"item-{n}"}).encode() for n in range(500, 650)])
+    second = load_source(local_root, source_config(path))[0]
+    third = load_source(local_root, source_config(path))[0]
+
+    rows = bronze_rows(local_root, "events", "items")
+    assert sorted(row["value"]["n"] for row in rows) == list(range(650))
+    assert (first.rows, second.rows, third.rows) == (500, 150, 0)
+    assert first.batches >= 5  # micro-batches of at most 120 messages
+    assert {row["topic"] for row in rows} == {topic}
+    assert {row["headers"]["kind"] for row in rows} == {"test"}
+    offsets = sorted((row["partition"], row["offset"]) for row in rows)
+    assert len(set(offsets)) == 650  # each message once
+    assert json.loads(second.cursor_after)["offsets"] == {
+        str(p): 1 + max(o for q, o in offsets if q == p) for p in {p for p, _ in offsets}
+    }
+
+
+def test_a_malformed_message_is_quarantined_with_its_offset_and_the_rest_loads(
+    kafka_server: KafkaServer, local_root: LakehouseRoot, tmp_path: Path
+) -> None:
+    topic = new_topic(kafka_server, partitions=1)
+    values = [json.dumps({"n": n}).encode() for n in range(300)]
+    values[137] = b'{"n": 137, broken'
+    values[200] = b"\xff\xfe not utf-8"
+    produce(kafka_server, topic, values)
+    path = kafka_source(tmp_path, kafka_server, [{"name": "items", "topic": topic, "batch_messages": 100}])
+
+    result = load_source(local_root, source_config(path))[0]
+
+    assert sorted(row["value"]["n"] for row in bronze_rows(local_root, "events", "items")) == [
+        n for n in range(300) if n not in (137, 200)
+    ]
+    quarantined = sorted(quarantine_rows(local_root), key=lambda row: row["reason"])
+    assert [row["reason"].split(":")[0] for row in quarantined] == [f"{topic}/0/137", f"{topic}/0/200"]
+    assert quarantined[0]["raw_payload"] == '{"n": 137, broken'
+    assert "malformed JSON" in quarantined[0]["reason"]
+    assert (result.rows_read, result.rows, result.rows_quarantined) == (300, 298, 2)
+    assert ledger_rows(local_root)[0]["status"] == "success"
+
+
+AVRO_SCHEMA = {
+    "type": "record",
+    "name": "Reading",
+    "fields": [
+        {"name": "device_id", "type": "string"},
+        {"name": "temperature_c", "type": "double"},
+        {"name": "tags", "type": {"type": "array", "items": "string"}},
+    ],
+}
+
+
+def test_avro_values_decode_with_a_schema_file(
+    kafka_server: KafkaServer, local_root: LakehouseRoot, tmp_path: Path
+) -> None:
+    topic = new_topic(kafka_server, partitions=2)
+    schema = fastavro.parse_schema(AVRO_SCHEMA)
+    values = []
+    for n in range(40):
+        out = io.BytesIO()
+        reading = {"device_id": f"d-{n}", "temperature_c": n / 2, "tags": ["a"] * (n % 3)}
+        fastavro.schemaless_writer(out, schema, reading)
+        values.append(out.getvalue())
+    values.append(b"\x07")  # not a Reading
+    produce(kafka_server, topic, values)
+    (tmp_path / "reading.avsc").write_text(json.dumps(AVRO_SCHEMA))
+    stream = {"name": "readings", "topic": topic, "format": "avro", "avro_schema_file": "reading.avsc"}
+    path = kafka_source(tmp_path, kafka_server, [stream])
+
+    result = load_source(local_root, source_config(path))[0]
+
+    rows = {row["value"]["device_id"]: row["value"] for row in bronze_rows(local_root, "events", "readings")}
+    assert len(rows) == 40
+    assert rows["d-5"] == {"device_id": "d-5", "temperature_c": 2.5, "tags": ["a", "a"]}
+    assert result.rows_quarantined == 1
+    assert "malformed Avro payload" in quarantine_rows(local_root)[0]["reason"]
+
+
+def test_a_missing_topic_is_a_clear_error(kafka_server: KafkaServer, local_root: LakehouseRoot, tmp_path: Path) -> None:
+    path = kafka_source(tmp_path, kafka_server, [{"name": "items", "topic": "no_such_topic"}])
+
+    with pytest.raises(SourceError, match="no_such_topic do not exist") as raised:
+        load_source(local_root, source_config(path))
+    assert "create the topics" in raised.value.fix
+
+
+def test_lakehouse_stream_follows_the_topic_and_sigterm_commits_and_exits_0(
+    kafka_server: KafkaServer, local_root: LakehouseRoot, tmp_path: Path
+) -> None:
+    topic = new_topic(kafka_server, partitions=2)
+    kafka_source(tmp_path, kafka_server, [{"name": "items", "topic": topic}])
+    env = {**os.environ, "LAKEHOUSE_ROOT": local_root.uri, "LAKEHOUSE_SOURCES": str(tmp_path)}
+    command = [sys.executable, "-c", "from lakehouse.cli import app; app()", "stream", "events"]
+    child = subprocess.Popen(
+        [*command, "--batch-size", "50", "--interval", "0.2"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for burst in range(3):  # produced while the command runs: it keeps following
+            produce(kafka_server, topic, [json.dumps({"n": burst * 100 + n}).encode() for n in range(100)])
+            wait_for_rows(local_root, (burst + 1) * 100)
+        child.send_signal(signal.SIGTERM)
+        output, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, output
+    assert sorted(row["value"]["n"] for row in bronze_rows(local_root, "events", "items")) == list(range(300))
+    [entry] = ledger_rows(local_root)
+    assert (entry["status"], entry["rows_loaded"]) == ("success", 300)
+    assert entry["batches"] >= 6  # micro-batches of at most 50 messages
+
+
+def wait_for_rows(root: LakehouseRoot, rows: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if bronze_exists(root, "events", "items") and len(bronze_rows(root, "events", "items")) >= rows:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"bronze did not reach {rows} rows within {timeout_s:.0f}s")
