@@ -28,13 +28,13 @@ changed_subscriptions as (
 
     select stripe_subscriptions.subscription_id
     from stripe_subscriptions
-    {{ loaded_since_last_build('stripe_subscriptions') }}
+    {{ loaded_since_last_build('stripe_subscriptions', watermark_column='_stripe_loaded_at') }}
 
     union
 
     select app_subscriptions.stripe_subscription_id as subscription_id
     from app_subscriptions
-    {{ loaded_since_last_build('app_subscriptions') }}
+    {{ loaded_since_last_build('app_subscriptions', watermark_column='_app_loaded_at') }}
 
 ),
 
@@ -94,7 +94,10 @@ joined as (
         stripe_latest.started_at,
         greatest(stripe_latest.updated_at, coalesce(app_latest.updated_at, stripe_latest.updated_at)) as updated_at,
         -- audit
-        greatest(stripe_latest._loaded_at, coalesce(app_latest._loaded_at, stripe_latest._loaded_at)) as _loaded_at
+        greatest(stripe_latest._loaded_at, coalesce(app_latest._loaded_at, stripe_latest._loaded_at)) as _loaded_at,
+        -- each system's load time of the version joined here: the per-system incremental watermarks
+        stripe_latest._loaded_at as _stripe_loaded_at,
+        app_latest._loaded_at as _app_loaded_at
     from stripe_latest
     left join app_latest
         on stripe_latest.subscription_id = app_latest.stripe_subscription_id
