@@ -47,12 +47,28 @@ stripe_latest as (
 
 ),
 
-app_latest as (
+app_versions as (
 
     {{ latest_version(
         'app_subscriptions', 'stripe_subscription_id',
         where='stripe_subscription_id in (select subscription_id from changed_subscriptions)',
     ) }}
+
+),
+
+app_latest as (
+
+    -- an app row deleted at the source (its latest version a delete) contributes nothing but its load time
+    select
+        stripe_subscription_id,
+        if(app_versions._op = 'delete', null, app_versions.subscription_id) as subscription_id,
+        if(app_versions._op = 'delete', null, app_versions.user_id) as user_id,
+        if(app_versions._op = 'delete', null, app_versions.salesforce_opportunity_id) as salesforce_opportunity_id,
+        if(app_versions._op = 'delete', null, app_versions.plan_code) as plan_code,
+        if(app_versions._op = 'delete', null, app_versions.acquisition_channel) as acquisition_channel,
+        app_versions.updated_at,
+        app_versions._loaded_at
+    from app_versions
 
 ),
 
