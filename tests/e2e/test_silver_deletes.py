@@ -76,6 +76,9 @@ def test_a_stock_line_deleted_in_postgres_is_a_tombstone_in_bronze_deleted_in_si
     deletes = {stream.name: stream.extra.get("deletes") for stream in app_database.streams}
     assert deletes["product_inventory"] == "reconcile"
     catalogue = load_source_config(DEFAULT_SOURCES_DIR / "snowflake.yml")
+    (tmp_path / "root").mkdir()
+    # reconciliation reads bronze's keys from LAKEHOUSE_ROOT (or options.lakehouse_root), as `lakehouse load` does
+    monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path / "root"))
     root = LakehouseRoot.parse(str(tmp_path / "root"))
     spark: SparkServer = spark_factory(root)
     monkeypatch.setenv("LAKEHOUSE_THRIFT_HOST", spark.endpoint.host)
