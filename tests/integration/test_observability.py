@@ -318,3 +318,33 @@ def test_alerts_reach_each_owner_with_their_failures_and_anomalies(
     assert all(message["blocks"][0]["type"] == "header" for message in webhook.messages)
     assert "@example.com" not in json.dumps(webhook.messages)
     assert "Posted 9 alert(s) in 3 message(s)" in result.output
+
+
+def test_an_anomaly_test_run_with_observability_off_fails_and_says_why(built: FixtureBuild) -> None:
+    """With `observability_enabled: false` there is no history: the test must not pass as if it had looked."""
+    warnings: list[str] = []
+
+    def collect(event) -> None:
+        message = getattr(event.info, "msg", "") or ""
+        if "[observability] warning: not evaluated" in message:
+            warnings.append(message)
+
+    stored = built.query(f"select count(*) from {SCHEMA}.data_monitoring_metrics")[0][0]
+    install_packages(FIXTURE)
+    command = ["test", "--select", "events", "events_schema", "--project-dir", str(FIXTURE)]
+    command += ["--profiles-dir", str(FIXTURE), "--target-path", str(built.target), "--log-path", str(built.target)]
+    command += ["--vars", json.dumps({"observability_as_of": RUN_2_AS_OF, "observability_enabled": False})]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("LAKEHOUSE_THRIFT_HOST", built.spark.endpoint.host)
+        monkeypatch.setenv("LAKEHOUSE_THRIFT_PORT", str(built.spark.endpoint.port))
+        result = dbtRunner(callbacks=[collect]).invoke(command)
+    assert result.exception is None, result.exception
+    found = statuses(result)
+
+    # In run 2 (observability on) these passed: `events` has no fault. Off, each fails instead.
+    observed = ("anomalies on events", "schema_changes on")
+    off = {name: status for name, status in found.items() if any(part in name for part in observed)}
+    assert len(off) == 6 and set(off.values()) == {"fail"}, off
+    assert found["unique_events_event_id"] == "pass"  # ordinary tests are unaffected
+    assert len(warnings) == 6 and all("observability_enabled is false" in w for w in warnings), warnings
+    assert built.query(f"select count(*) from {SCHEMA}.data_monitoring_metrics")[0][0] == stored  # nothing stored

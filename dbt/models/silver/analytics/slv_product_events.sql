@@ -9,14 +9,14 @@
 with mixpanel_events as (
 
     select * from {{ ref('stg_mixpanel__events') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'source_system': 'mixpanel'}) }}
 
 ),
 
 amplitude_events as (
 
     select * from {{ ref('stg_amplitude__events') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'source_system': 'amplitude'}) }}
 
 ),
 

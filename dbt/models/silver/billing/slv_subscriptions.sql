@@ -28,13 +28,13 @@ changed_subscriptions as (
 
     select stripe_subscriptions.subscription_id
     from stripe_subscriptions
-    {{ loaded_since_last_build('stripe_subscriptions') }}
+    {{ loaded_since_last_build('stripe_subscriptions', watermark_column='_stripe_loaded_at') }}
 
     union
 
     select app_subscriptions.stripe_subscription_id as subscription_id
     from app_subscriptions
-    {{ loaded_since_last_build('app_subscriptions') }}
+    {{ loaded_since_last_build('app_subscriptions', watermark_column='_app_loaded_at') }}
 
 ),
 
@@ -47,12 +47,28 @@ stripe_latest as (
 
 ),
 
-app_latest as (
+app_versions as (
 
     {{ latest_version(
         'app_subscriptions', 'stripe_subscription_id',
         where='stripe_subscription_id in (select subscription_id from changed_subscriptions)',
     ) }}
+
+),
+
+app_latest as (
+
+    -- an app row deleted at the source (its latest version a delete) contributes nothing but its load time
+    select
+        stripe_subscription_id,
+        if(app_versions._op = 'delete', null, app_versions.subscription_id) as subscription_id,
+        if(app_versions._op = 'delete', null, app_versions.user_id) as user_id,
+        if(app_versions._op = 'delete', null, app_versions.salesforce_opportunity_id) as salesforce_opportunity_id,
+        if(app_versions._op = 'delete', null, app_versions.plan_code) as plan_code,
+        if(app_versions._op = 'delete', null, app_versions.acquisition_channel) as acquisition_channel,
+        app_versions.updated_at,
+        app_versions._loaded_at
+    from app_versions
 
 ),
 
@@ -94,7 +110,10 @@ joined as (
         stripe_latest.started_at,
         greatest(stripe_latest.updated_at, coalesce(app_latest.updated_at, stripe_latest.updated_at)) as updated_at,
         -- audit
-        greatest(stripe_latest._loaded_at, coalesce(app_latest._loaded_at, stripe_latest._loaded_at)) as _loaded_at
+        greatest(stripe_latest._loaded_at, coalesce(app_latest._loaded_at, stripe_latest._loaded_at)) as _loaded_at,
+        -- each system's load time of the version joined here: the per-system incremental watermarks
+        stripe_latest._loaded_at as _stripe_loaded_at,
+        app_latest._loaded_at as _app_loaded_at
     from stripe_latest
     left join app_latest
         on stripe_latest.subscription_id = app_latest.stripe_subscription_id

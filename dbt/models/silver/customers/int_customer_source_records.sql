@@ -13,56 +13,56 @@
 with postgres_users as (
 
     select * from {{ ref('stg_postgres__users') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'source_system': 'postgres.users'}) }}
 
 ),
 
 mysql_customers as (
 
     select * from {{ ref('stg_mysql__customer_data') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'source_system': 'mysql.customer_data'}) }}
 
 ),
 
 salesforce_accounts as (
 
     select * from {{ ref('stg_salesforce__accounts') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'source_system': 'salesforce.accounts'}) }}
 
 ),
 
 salesforce_leads as (
 
     select * from {{ ref('stg_salesforce__leads') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'source_system': 'salesforce.leads'}) }}
 
 ),
 
 hubspot_contacts as (
 
     select * from {{ ref('stg_hubspot__contacts') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'source_system': 'hubspot.contacts'}) }}
 
 ),
 
 shopify_customers as (
 
     select * from {{ ref('stg_shopify__customers') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'source_system': 'shopify.customers'}) }}
 
 ),
 
 stripe_customers as (
 
     select * from {{ ref('stg_stripe__customers') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'source_system': 'stripe.customers'}) }}
 
 ),
 
 netsuite_customers as (
 
     select * from {{ ref('stg_netsuite__customers') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'source_system': 'netsuite.customers'}) }}
 
 ),
 

@@ -9,14 +9,14 @@
 with quickbooks_lines as (
 
     select * from {{ ref('stg_snowflake__financial_transactions') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'ledger_system': 'quickbooks'}) }}
 
 ),
 
 sap_items as (
 
     select * from {{ ref('stg_sap__financial_documents') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'ledger_system': 'sap'}) }}
 
 ),
 

@@ -22,13 +22,13 @@ changed_employees as (
 
     select hr_employees.employee_id
     from hr_employees
-    {{ loaded_since_last_build('hr_employees') }}
+    {{ loaded_since_last_build('hr_employees', watermark_column='_oracle_loaded_at') }}
 
     union
 
     select workers.employee_id
     from workers
-    {{ loaded_since_last_build('workers') }}
+    {{ loaded_since_last_build('workers', watermark_column='_workday_loaded_at') }}
 
 ),
 
@@ -85,7 +85,10 @@ joined as (
         hr_latest.termination_date,
         greatest(hr_latest.updated_at, coalesce(workers_latest.updated_at, hr_latest.updated_at)) as updated_at,
         -- audit
-        greatest(hr_latest._loaded_at, coalesce(workers_latest._loaded_at, hr_latest._loaded_at)) as _loaded_at
+        greatest(hr_latest._loaded_at, coalesce(workers_latest._loaded_at, hr_latest._loaded_at)) as _loaded_at,
+        -- each system's load time of the version joined here: the per-system incremental watermarks
+        hr_latest._loaded_at as _oracle_loaded_at,
+        workers_latest._loaded_at as _workday_loaded_at
     from hr_latest
     left join workers_latest
         on hr_latest.employee_id = workers_latest.employee_id

@@ -8,14 +8,14 @@
 with google_ad_groups as (
 
     select * from {{ ref('stg_google_ads__ad_groups') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'ad_platform': 'google_ads'}) }}
 
 ),
 
 facebook_ads as (
 
     select * from {{ ref('stg_facebook_ads__ads') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'ad_platform': 'facebook_ads'}) }}
 
 ),
 

@@ -15,7 +15,7 @@ with google_campaign_days as (
 facebook_campaigns as (
 
     select * from {{ ref('stg_facebook_ads__campaigns') }}
-    {{ loaded_since_last_build() }}
+    {{ loaded_since_last_build(watermark_rows={'ad_platform': 'facebook_ads'}) }}
 
 ),
 
@@ -23,7 +23,7 @@ changed_google_campaigns as (
 
     select distinct google_campaign_days.campaign_id
     from google_campaign_days
-    {{ loaded_since_last_build('google_campaign_days') }}
+    {{ loaded_since_last_build('google_campaign_days', watermark_rows={'ad_platform': 'google_ads'}) }}
 
 ),
 

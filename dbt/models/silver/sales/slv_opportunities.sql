@@ -27,13 +27,13 @@ changed_opportunities as (
 
     select opportunities.opportunity_id
     from opportunities
-    {{ loaded_since_last_build('opportunities') }}
+    {{ loaded_since_last_build('opportunities', watermark_column='_salesforce_loaded_at') }}
 
     union
 
     select deals.salesforce_opportunity_id as opportunity_id
     from deals
-    {{ loaded_since_last_build('deals') }}
+    {{ loaded_since_last_build('deals', watermark_column='_hubspot_loaded_at') }}
 
 ),
 
@@ -89,7 +89,10 @@ joined as (
             as updated_at,
         -- audit
         greatest(opportunities_latest._loaded_at, coalesce(deals_latest._loaded_at, opportunities_latest._loaded_at))
-            as _loaded_at
+            as _loaded_at,
+        -- each system's load time of the version joined here: the per-system incremental watermarks
+        opportunities_latest._loaded_at as _salesforce_loaded_at,
+        deals_latest._loaded_at as _hubspot_loaded_at
     from opportunities_latest
     left join deals_latest
         on opportunities_latest.opportunity_id = deals_latest.salesforce_opportunity_id

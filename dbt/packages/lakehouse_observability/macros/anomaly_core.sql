@@ -24,6 +24,25 @@
 {% endmacro %}
 
 
+{#-
+    True when a test is being run (dbt build / test / retry, with execution) while the var
+    `observability_enabled` is false: an anomaly or schema test then has no history to read or write,
+    and must not pass as if it had looked. It warns in the log and fails with one row saying why.
+-#}
+{% macro observability_disabled_for_this_run() %}
+    {{ return(execute and flags.WHICH in ['build', 'test', 'retry'] and not var('observability_enabled', true)) }}
+{% endmacro %}
+
+
+{% macro observability_not_evaluated_reason() %}
+    {%- set node = lakehouse_observability.observability_current_node() -%}
+    {%- set reason = "not evaluated: observability_enabled is false, so " ~ node.name ~ " has no history to compare with; "
+                     ~ "run it with observability enabled, or leave it out (--exclude test_name:<test>)" -%}
+    {%- do lakehouse_observability.observability_warn(reason) -%}
+    {{ return(reason) }}
+{% endmacro %}
+
+
 {#- The relation a test reads: `model`, or the attached node's when a `where` config made it a subquery. -#}
 {% macro observability_tested_relation(model) %}
     {%- if model is not string and model.identifier is defined and model.identifier -%}
@@ -215,6 +234,11 @@
 -#}
 {% macro observability_anomaly_test(model, monitor, arguments, metrics_relation, scores_relation) %}
     {%- set settings = lakehouse_observability.observability_anomaly_settings(arguments) -%}
+    {%- if lakehouse_observability.observability_disabled_for_this_run() -%}
+        {#- fails with one row naming the reason, instead of passing without having looked -#}
+        {%- set reason = lakehouse_observability.observability_not_evaluated_reason() -%}
+        {{ return(lakehouse_observability.observability_anomalies_sql([{'metric_name': reason}])) }}
+    {%- endif -%}
     {%- if not lakehouse_observability.observability_writes_allowed() -%}
         {{ return(lakehouse_observability.observability_anomalies_sql([])) }}
     {%- endif -%}

@@ -16,6 +16,13 @@
             cast(null as string) as new_type
         where false
     {%- endset -%}
+    {%- if lakehouse_observability.observability_disabled_for_this_run() -%}
+        {#- fails with one row naming the reason, instead of passing without having compared -#}
+        {%- set reason = lakehouse_observability.observability_not_evaluated_reason() -%}
+        {{ return("select " ~ lakehouse_observability.observability_literal(reason, 'string') ~ " as change_type, "
+                  ~ "cast(null as string) as column_name, cast(null as string) as previous_type, "
+                  ~ "cast(null as string) as new_type") }}
+    {%- endif -%}
     {%- if not lakehouse_observability.observability_writes_allowed() -%}
         {{ return(empty) }}
     {%- endif -%}
