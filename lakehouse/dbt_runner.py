@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +30,19 @@ class DbtOutcome:
     failures: list[str] = field(default_factory=list)
 
 
-def run_dbt(args: list[str], *, target: str | None = None) -> DbtOutcome:
-    """Run a dbt command (`["build"]`, `["docs", "generate"]`, ...) and summarise the results."""
+def log_file() -> Path:
+    """dbt's log file: DBT_LOG_PATH (dbt's own variable, as the tests set it) or dbt/logs."""
+    return Path(os.environ.get("DBT_LOG_PATH", DBT_DIR / "logs")).resolve() / "dbt.log"
+
+
+def run_dbt(
+    args: list[str], *, target: str | None = None, quiet: bool = False, on_event: Callable | None = None
+) -> DbtOutcome:
+    """Run a dbt command (`["build"]`, `["docs", "generate"]`, ...) and summarise the results.
+
+    `quiet` keeps dbt's own log off the terminal (it still goes, in full, to `log_file()`);
+    `on_event` receives every dbt event, e.g. to show progress instead.
+    """
     from dbt.cli.main import dbtRunner
 
     target = target or os.environ.get("DBT_TARGET", "local")
@@ -40,7 +52,9 @@ def run_dbt(args: list[str], *, target: str | None = None) -> DbtOutcome:
     if not NO_PACKAGES_NEEDED & set(args[:1]):
         install_packages()
     full = [*args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", target]
-    result = dbtRunner().invoke(full)
+    if quiet:
+        full += ["--log-level", "none", "--log-level-file", "debug", "--log-path", str(log_file().parent)]
+    result = dbtRunner(callbacks=[on_event] if on_event else None).invoke(full)
     if result.exception is not None:
         raise LakehouseError(
             f"dbt {' '.join(args)} could not run: {result.exception}",

@@ -1,10 +1,15 @@
-"""The main job end to end: load every source → register bronze → `dbt build` → docs → summary."""
+"""The main job end to end: load every source → register bronze → `dbt build` → docs → summary.
+
+It prints progress and a summary; dbt's own log goes to its log file (named in the summary) unless
+`verbose`, when dbt prints it as it runs.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from company.samples import ensure_company
@@ -18,7 +23,7 @@ from lakehouse.catalog import (
 from lakehouse.cli.progress import load_progress
 from lakehouse.core.errors import LakehouseError
 from lakehouse.core.storage import LakehouseRoot
-from lakehouse.dbt_runner import DbtOutcome, docs_index, run_dbt, target_dir
+from lakehouse.dbt_runner import DbtOutcome, docs_index, log_file, run_dbt, target_dir
 from lakehouse.platform.jars import JarSet
 from lakehouse.platform.spark import SparkThriftServer, ThriftEndpoint
 from lakehouse.source_files import all_sources
@@ -38,7 +43,9 @@ class DemoSummary:
     build: DbtOutcome | None = None
 
 
-def run_demo(console: Console, *, keep_running: bool = False, days: int = 0, scale: float = 1.0) -> DemoSummary:
+def run_demo(
+    console: Console, *, keep_running: bool = False, days: int = 0, scale: float = 1.0, verbose: bool = False
+) -> DemoSummary:
     """The main job; `days` > 0 then simulates that many further days, each loaded and built in turn."""
     root = LakehouseRoot.from_env()
     root.check()
@@ -56,12 +63,12 @@ def run_demo(console: Console, *, keep_running: bool = False, days: int = 0, sca
     console.print(f"Spark Thrift server on {state.host}:{state.port} ({'started' if started else 'already running'})")
     try:
         configs = all_sources()
-        _load_and_build(console, root, server.endpoint, configs, summary)
+        _load_and_build(console, root, server.endpoint, configs, summary, verbose)
         for _ in range(days):
             day = company.next_day()
             console.print(f"[bold]Day {day}[/]: loading the changes of {company.last_day}")
-            _load_and_build(console, root, server.endpoint, configs, summary)
-        run_dbt(["docs", "generate"])
+            _load_and_build(console, root, server.endpoint, configs, summary, verbose)
+        dbt_with_progress(console, ["docs", "generate"], verbose=verbose)
         with thrift_cursor(server.endpoint) as cursor:
             _count_layers(cursor, summary)
     finally:
@@ -84,15 +91,46 @@ def load_and_register(
     return results
 
 
-def _load_and_build(console: Console, root: LakehouseRoot, endpoint, configs, summary: DemoSummary) -> None:
+def _load_and_build(
+    console: Console, root: LakehouseRoot, endpoint, configs, summary: DemoSummary, verbose: bool
+) -> None:
     with load_progress(console) as on_batch:
         summary.loads += load_and_register(root, endpoint, configs, on_batch)
-    summary.build = run_dbt(["build"])
+    summary.build = dbt_with_progress(console, ["build"], verbose=verbose)
     if not summary.build.success:
         raise LakehouseError(
             "dbt build failed:\n  " + "\n  ".join(summary.build.failures),
-            "read the failures above; dbt's log is in dbt/logs/dbt.log",
+            f"read the failures above; dbt's full log is in {log_file()}",
         )
+
+
+def dbt_with_progress(console: Console, args: list[str], *, verbose: bool = False) -> DbtOutcome:
+    """Run dbt showing one progress line (nodes done, failures) instead of its log, unless `verbose`."""
+    if verbose:
+        return run_dbt(args)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]dbt {task.description}"),
+        TextColumn("{task.completed} nodes done{task.fields[failed]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    task = progress.add_task(" ".join(args), total=None, failed="")
+    failed = 0
+
+    def on_event(event) -> None:
+        nonlocal failed
+        if event.info.name != "NodeFinished":
+            return
+        if event.data.node_info.node_status in ("fail", "error", "runtime error"):
+            failed += 1
+        progress.update(task, advance=1, failed=f", [red]{failed} failed[/]" if failed else "")
+
+    with progress:
+        outcome = run_dbt(args, quiet=True, on_event=on_event)
+    done = sum(outcome.statuses.values())
+    console.print(f"dbt {' '.join(args)}: {'ok' if outcome.success else '[red]failed[/]'}, {done} nodes")
+    return outcome
 
 
 def _count_layers(cursor, summary: DemoSummary) -> None:
@@ -131,6 +169,7 @@ def _print_summary(console: Console, summary: DemoSummary, endpoint: ThriftEndpo
         )
     console.print(f"Docs site: {docs_index()}  (serve it with `lakehouse docs serve`)")
     console.print(f"dbt artifacts: {target_dir()} (manifest.json, run_results.json, catalog.json)")
+    console.print(f"dbt's full log: {log_file()}")
     if still_running:
         console.print(
             f"The Spark Thrift server keeps running on {endpoint.host}:{endpoint.port} for BI tools and dbt; "

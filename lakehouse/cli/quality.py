@@ -10,14 +10,19 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from lakehouse.core.errors import LakehouseError
 from lakehouse.core.storage import LakehouseRoot
+
+if TYPE_CHECKING:
+    from lakehouse.platform.spark import ThriftEndpoint
 
 console = Console()
 observability_app = typer.Typer(help="Data quality and observability: report, alerts, project rules.")
@@ -45,21 +50,27 @@ def report(
         Path | None, typer.Option(help="dbt's manifest.json (default: the dbt target folder's).")
     ] = None,
 ) -> None:
-    """Write one self-contained HTML report: tests, anomalies, loads, run times, freshness, lineage, coverage."""
+    """Write one self-contained HTML dashboard: health, tests, anomalies, lineage, run times, loads, freshness.
+
+    Starts the local Spark Thrift server when none is running (and stops it again afterwards).
+    """
     _friendly(_report)(output, schema, manifest)
 
 
 def _report(output: Path, schema: str | None, manifest: Path | None) -> None:
     from lakehouse.catalog import thrift_cursor
     from lakehouse.dbt_runner import target_dir
-    from lakehouse.platform.spark import ThriftEndpoint
     from lakehouse.report.report import build_report, read_ledger, source_frequencies, write_report
     from lakehouse.report.store import ObservabilityStore, default_schema
 
     root = LakehouseRoot.from_env()
     manifest_path = manifest or target_dir() / "manifest.json"
     manifest_data = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
-    with console.status("Reading the observability tables…"), thrift_cursor(ThriftEndpoint.from_env()) as cursor:
+    with (
+        thrift_server(root) as endpoint,
+        console.status("Reading the observability tables…"),
+        thrift_cursor(endpoint) as cursor,
+    ):
         store = ObservabilityStore(cursor, schema or default_schema())
         data = build_report(
             store, manifest=manifest_data, ledger=read_ledger(root), source_frequencies=source_frequencies(), root=root
@@ -69,6 +80,35 @@ def _report(output: Path, schema: str | None, manifest: Path | None) -> None:
         f"Report: {path.resolve()} ({len(data.tests)} tests, {sum(a['anomalous'] for a in data.anomalies)} anomalies, "
         f"{len(data.loads)} recent loads)"
     )
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@contextmanager
+def thrift_server(root: LakehouseRoot) -> Iterator[ThriftEndpoint]:
+    """The Thrift server to read from: the running one, or the local one for `root`, started here and
+    stopped afterwards (as after `make demo`, which stops its server). A remote endpoint is never started."""
+    from lakehouse.platform.jars import JarSet
+    from lakehouse.platform.process import port_open
+    from lakehouse.platform.spark import SparkThriftServer, ThriftEndpoint
+
+    endpoint = ThriftEndpoint.from_env()
+    if port_open(endpoint.host, endpoint.port, timeout=2.0) or endpoint.host not in LOOPBACK:
+        yield endpoint
+        return
+    server = SparkThriftServer(root, endpoint)
+    with console.status(f"Starting the local Spark Thrift server on port {endpoint.port}…"):
+        JarSet.for_installed().resolve()
+        state, started = server.start()
+    if started:
+        console.print(f"Started the local Spark Thrift server (pid {state.pid}) for the report; it stops afterwards.")
+    try:
+        yield endpoint
+    finally:
+        if started:
+            server.stop()
+            console.print("Stopped the Spark Thrift server the report started.")
 
 
 @observability_app.command("alerts")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from lakehouse.cli.errors import console, friendly_errors
@@ -15,6 +16,47 @@ from loaders.core.bronze import describe_cursor
 sources_app = typer.Typer(
     help="Source definitions (sources/embedded/*.yml, or LAKEHOUSE_SOURCES).", no_args_is_help=True
 )
+
+
+WIDE = 120  # below this many columns the load summary leaves out mode, rescued rows and cursors
+
+
+def load_summary(results: list, title: str, width: int) -> Table:
+    """One row per stream; whole headers and numbers, right-aligned; narrower columns below WIDE.
+
+    Numbers and headers are never cut: the stream name gets the room that is left (an ellipsis at the
+    end when that is too little).
+    """
+    wide = width >= WIDE
+    headers = (
+        ["read", "loaded", "quarantined", "rescued", "MB", "seconds"]
+        if wide
+        else ["read", "loaded", "rejected", "MB", "sec"]
+    )
+    rows = []
+    for r in results:
+        counts = [f"{r.rows_read:,}", f"{r.rows:,}", f"{r.rows_quarantined:,}"]
+        counts += [f"{r.rows_rescued:,}"] if wide else []
+        counts += [f"{r.bytes / 1e6:.2f}", f"{r.seconds:.1f}"]
+        rows.append((r, counts))
+    number_widths = [max([len(header)] + [len(counts[i]) for _, counts in rows]) for i, header in enumerate(headers)]
+    table = Table(title=title, box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD, title_justify="left", expand=not wide)
+    # narrow: the stream name takes the room the other columns leave (ratio), cut with an ellipsis
+    table.add_column("stream", no_wrap=True, overflow="ellipsis", ratio=None if wide else 1)
+    if wide:
+        table.add_column("mode", no_wrap=True)
+    table.add_column("status", no_wrap=True, min_width=len("success"))
+    for header, column_width in zip(headers, number_widths, strict=True):
+        table.add_column(header, justify="right", no_wrap=True, min_width=column_width)
+    if wide:
+        table.add_column("cursor", overflow="fold")
+    for r, counts in rows:
+        status = {"success": "[green]success[/]", "stopped": "[yellow]stopped[/]"}.get(r.status, "[red]failed[/]")
+        extra = [describe_cursor(r.cursor_after)] if wide else []
+        table.add_row(r.stream, *([r.mode] if wide else []), status, *counts, *extra)
+    if not wide:
+        table.caption = f"rejected: quarantined rows. At {WIDE} columns: modes, rescued rows, cursors."
+    return table
 
 
 @friendly_errors
@@ -39,23 +81,7 @@ def load(
         results = load_source(
             root, config, streams=stream, full_refresh=full_refresh, on_batch=on_batch, raise_on_error=False
         )
-    table = Table(title=f"Loaded {source} into {root.uri}/bronze/{source}")
-    for column in ("stream", "mode", "status", "read", "loaded", "quarantined", "rescued", "MB", "seconds", "cursor"):
-        table.add_column(column)
-    for r in results:
-        table.add_row(
-            r.stream,
-            r.mode,
-            {"success": "[green]success[/]", "stopped": "[yellow]stopped[/]"}.get(r.status, "[red]failed[/]"),
-            f"{r.rows_read:,}",
-            f"{r.rows:,}",
-            f"{r.rows_quarantined:,}",
-            f"{r.rows_rescued:,}",
-            f"{r.bytes / 1e6:.2f}",
-            f"{r.seconds:.1f}",
-            describe_cursor(r.cursor_after),
-        )
-    console.print(table)
+    console.print(load_summary(results, f"Loaded {source} into {root.uri}/bronze/{source}", console.width))
     for r in results:
         if r.status == "stopped":  # a spent API quota: committed batches stay, the next run resumes
             console.print(f"[bold yellow]stopped:[/] {r.stream}: {r.error}", markup=True, highlight=False)

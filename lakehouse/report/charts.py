@@ -163,20 +163,103 @@ def status_strip(statuses: Sequence[tuple[str, str]]) -> str:
     return "".join(parts)
 
 
-def lineage_chart(layers: Sequence[Sequence[tuple[str, str, str]]], edges: Sequence[tuple[str, str]]) -> str:
-    """A layered DAG: layers of (node_id, label, kind) left to right, edges as curves between them."""
-    col_width, row_height, box_width, box_height = 210, 26, 178, 20
+def stacked_columns(
+    runs: Sequence[tuple[str, dict[str, int]]], *, title: str, order: Sequence[str] = ("pass", "warn", "fail", "error")
+) -> str:
+    """One column per run (label, {status: count}), oldest first, stacked by status in `order`."""
+    height = 180
+    if not runs:
+        return _empty(title)
+    top = max(sum(counts.values()) for _, counts in runs) or 1
+    y = _scale(0, top, height - PAD_BOTTOM, PAD_TOP)
+    step = (WIDTH - PAD_LEFT - PAD_RIGHT) / len(runs)
+    bar = max(4.0, min(28.0, step * 0.7))
+    parts = [_svg_open("stacked", len(runs), height, title)]
+    parts.append(
+        f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{height - PAD_BOTTOM}" y2="{height - PAD_BOTTOM}" '
+        'stroke="#ced4da"/>'
+    )
+    for value in (0, top):
+        parts.append(f'<text x="{PAD_LEFT - 4}" y="{y(value) + 4:.1f}" text-anchor="end" class="axis">{value}</text>')
+    for i, (label, counts) in enumerate(runs):
+        cx = PAD_LEFT + step * (i + 0.5)
+        base = 0
+        summary = ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s))
+        parts.append(f'<g class="point"><title>{escape(label)}: {escape(summary)}</title>')
+        for status in order:
+            count = counts.get(status, 0)
+            if not count:
+                continue
+            top_y, bottom_y = y(base + count), y(base)
+            parts.append(
+                f'<rect x="{cx - bar / 2:.1f}" y="{top_y:.1f}" width="{bar:.1f}" '
+                f'height="{max(bottom_y - top_y, 1):.1f}" fill="{STATUS_COLORS.get(status, "#adb5bd")}"/>'
+            )
+            base += count
+        parts.append("</g>")
+    parts.append(
+        f'<text x="{PAD_LEFT}" y="{height - 12}" class="axis">oldest</text>'
+        f'<text x="{WIDTH - PAD_RIGHT}" y="{height - 12}" text-anchor="end" class="axis">latest</text></svg>'
+    )
+    return "".join(parts)
+
+
+def sparkline(points: Sequence[tuple[datetime, float, str]], *, title: str, unit: str = "") -> str:
+    """A small line of (when, value, status) points, oldest first; failed points in red."""
+    width, height, pad = 180, 30, 4
+    if not points:
+        return ""
+    t0, t1 = points[0][0].timestamp(), points[-1][0].timestamp()
+    top = max(p[1] for p in points) or 1.0
+    x = _scale(t0, t1 if t1 > t0 else t0 + 1, pad, width - pad)
+    y = _scale(0, top, height - pad, pad)
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x(p[0].timestamp()):.1f},{y(p[1]):.1f}" for i, p in enumerate(points))
+    parts = [
+        f'<svg class="chart spark" data-chart="spark" data-points="{len(points)}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img"><title>{escape(title)}</title>'
+        f'<path d="{path}" fill="none" stroke="#364fc7" stroke-width="1.4"/>'
+    ]
+    for when, value, status in points:
+        bad = status not in ("success", "pass")
+        parts.append(
+            f'<circle class="point" cx="{x(when.timestamp()):.1f}" cy="{y(value):.1f}" r="{3 if bad else 2}" '
+            f'fill="{STATUS_COLORS.get(status, "#e03131") if bad else "#364fc7"}"><title>'
+            f"{when.astimezone(UTC).strftime('%Y-%m-%d %H:%M')}: {escape(_fmt(value))}{escape(unit)} "
+            f"({escape(status)})</title></circle>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+LINEAGE_FILLS = {"pass": "#d3f9d8", "warn": "#ffe8cc", "fail": "#ffc9c9", "error": "#ffc9c9", None: "#f1f3f5"}
+LINEAGE_STROKES = {
+    "source": "#0ca678",
+    "model": "#4c6ef5",
+    "seed": "#f59f00",
+    "snapshot": "#7048e8",
+    "exposure": "#d6336c",
+}
+
+
+def lineage_chart(
+    layers: Sequence[Sequence[tuple[str, str, str, str | None]]], edges: Sequence[tuple[str, str]]
+) -> str:
+    """A layered DAG, left to right: layers of (node_id, label, kind, test status) and parent-child edges.
+
+    A node's fill is its tests' worst latest status (green pass, orange warn, red fail or error, grey
+    untested); its border and the letter before its name its kind (S source, D seed, M model, X exposure).
+    """
+    col_width, row_height, box_width, box_height = 210, 26, 184, 20
     count = sum(len(layer) for layer in layers)
     if not count:
         return _empty("lineage")
-    width = PAD_LEFT // 2 + col_width * len(layers)
+    width = 12 + col_width * len(layers)
     height = PAD_TOP * 2 + row_height * max(len(layer) for layer in layers)
     where: dict[str, tuple[float, float]] = {}
     for column, layer in enumerate(layers):
-        for row, (node_id, _label, _kind) in enumerate(layer):
+        for row, (node_id, *_rest) in enumerate(layer):
             where[node_id] = (12 + column * col_width, PAD_TOP + row * row_height)
-    colors = {"source": "#e6fcf5", "model": "#edf2ff", "seed": "#fff9db", "snapshot": "#f3f0ff", "exposure": "#fff0f6"}
-    strokes = {"source": "#0ca678", "model": "#4c6ef5", "seed": "#f59f00", "snapshot": "#7048e8", "exposure": "#d6336c"}
+    letters = {"source": "S", "seed": "D", "model": "M", "snapshot": "N", "exposure": "X"}
     parts = [
         f'<svg class="chart lineage" data-chart="lineage" data-points="{count}" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img"><title>lineage</title>'
@@ -192,13 +275,16 @@ def lineage_chart(layers: Sequence[Sequence[tuple[str, str, str]]], edges: Seque
             'fill="none" stroke="#adb5bd" stroke-width="1"/>'
         )
     for layer in layers:
-        for node_id, label, kind in layer:
+        for node_id, label, kind, status in layer:
             nx, ny = where[node_id]
+            fill = LINEAGE_FILLS.get(status, LINEAGE_FILLS[None])
             parts.append(
-                f'<g class="point node"><rect x="{nx}" y="{ny}" width="{box_width}" height="{box_height}" rx="4" '
-                f'fill="{colors.get(kind, "#f1f3f5")}" stroke="{strokes.get(kind, "#868e96")}"/>'
-                f'<text x="{nx + 6}" y="{ny + 14}" class="node-label">{escape(label[:27])}</text>'
-                f"<title>{escape(node_id)}</title></g>"
+                f'<g class="point node" data-status="{escape(status or "untested")}"><rect x="{nx}" y="{ny}" '
+                f'width="{box_width}" height="{box_height}" rx="4" fill="{fill}" '
+                f'stroke="{LINEAGE_STROKES.get(kind, "#868e96")}" stroke-width="1.4"/>'
+                f'<text x="{nx + 5}" y="{ny + 14}" class="node-kind">{letters.get(kind, "?")}</text>'
+                f'<text x="{nx + 17}" y="{ny + 14}" class="node-label">{escape(label[:26])}</text>'
+                f"<title>{escape(node_id)}: {escape(status or 'no tests')}</title></g>"
             )
     parts.append("</svg>")
     return "".join(parts)

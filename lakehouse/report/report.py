@@ -1,8 +1,11 @@
-"""`lakehouse report`: one self-contained HTML file about the platform's health.
+"""`lakehouse report`: one self-contained HTML dashboard about the platform's health.
 
 Reads the observability tables through the Thrift server, the load ledger from the root (delta-rs)
-and dbt's manifest.json; charts are inline SVG drawn here, styles inline, and the one small script
-only filters a table and marks the page rendered. The file opens from disk with no network.
+and dbt's manifest.json; charts are inline SVG drawn here, styles inline. The page: a health summary
+with its trend over the last runs, tests grouped by model, owner and tag (collapsible, failing-row
+samples in an expandable panel), anomalies, a lineage graph by layer coloured by test status, run-time
+trends, loads, freshness and coverage. Its one small script filters the tests, opens what a link
+points at and marks the page rendered. The file opens from disk with no network.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ SECONDS_METRICS = {"freshness", "event_freshness"}
 HISTORY_RUNS = 20
 MAX_ANOMALY_CHARTS = 40
 LAYERS = ("staging", "silver", "marts", "observability")
+STATUS_ORDER = {"error": 0, "fail": 1, "warn": 2, "pass": 3}
+SAMPLE_VALUE_CHARS = 80
+SLOWEST_MODELS = 8
 
 
 @dataclass
@@ -46,6 +52,10 @@ class ReportData:
     freshness: list[dict[str, Any]] = field(default_factory=list)
     lineage_chart: str = ""
     lineage_counts: dict[str, int] = field(default_factory=dict)
+    health_chart: str = ""
+    groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "model" | "owner" | "tag" -> groups
+    slowest_models: list[dict[str, Any]] = field(default_factory=list)
+    load_streams: list[dict[str, Any]] = field(default_factory=list)
     coverage: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -71,6 +81,7 @@ def build_report(
     test_rows = store.test_results(ids)
     _add_summary(data, invocations, test_rows)
     _add_tests(data, test_rows)
+    _add_groups(data)
     _add_anomalies(data, store, test_rows)
     data.schema_changes = store.schema_changes()
     _add_run_times(data, store, invocations)
@@ -79,7 +90,7 @@ def build_report(
     if manifest is None:
         data.notes.append("No manifest.json found: lineage and coverage need `dbt parse` (or any dbt command).")
     else:
-        _add_lineage(data, manifest)
+        _add_lineage(data, manifest, _model_statuses(data.tests))
         _add_coverage(data, manifest)
     return data
 
@@ -88,6 +99,7 @@ def render_report(data: ReportData) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.filters["when"] = _when
     env.filters["num"] = _num
+    env.filters["cell"] = _cell
     return env.get_template("report.html").render(report=data)
 
 
@@ -106,13 +118,33 @@ def _add_summary(data: ReportData, invocations: list[dict], test_rows: list[dict
     anomalous = [
         t for t in latest_tests.values() if t["test_name"] in ANOMALY_TESTS and t["status"] in ("fail", "warn")
     ]
+    passing = sum(1 for t in latest_tests.values() if t["status"] == "pass")
     data.summary = {
         "last_invocation": last,
         "tests": len(latest_tests),
+        "tests_passing": passing,
         "tests_failing": sum(1 for t in latest_tests.values() if t["status"] in ("fail", "error")),
         "tests_warning": sum(1 for t in latest_tests.values() if t["status"] == "warn"),
+        "pass_rate": _pct(passing, len(latest_tests)),
         "anomalies": len(anomalous),
     }
+    _add_health_trend(data, invocations, test_rows)
+
+
+def _add_health_trend(data: ReportData, invocations: list[dict], test_rows: list[dict]) -> None:
+    """Test outcomes per dbt invocation, oldest first, and how the pass rate moved since the run before."""
+    by_run: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in test_rows:
+        by_run[row["invocation_id"]][row["status"]] += 1
+    runs = [i for i in reversed(invocations) if i["invocation_id"] in by_run]
+    data.health_chart = charts.stacked_columns(
+        [(f"dbt {i['command']} {_when(i['run_started_at'])}", dict(by_run[i["invocation_id"]])) for i in runs],
+        title="test outcomes per run",
+        order=("pass", "warn", "fail", "error"),
+    )
+    rates = [_pct(by_run[i["invocation_id"]].get("pass", 0), sum(by_run[i["invocation_id"]].values())) for i in runs]
+    data.summary["pass_rate_change"] = rates[-1] - rates[-2] if len(rates) > 1 else None
+    data.summary["runs_with_tests"] = len(runs)
 
 
 def _add_tests(data: ReportData, test_rows: list[dict]) -> None:
@@ -126,16 +158,63 @@ def _add_tests(data: ReportData, test_rows: list[dict]) -> None:
         latest = runs[-1]
         strip = [(r["status"], f"{_when(r.get('detected_at'))}: {r['status']}") for r in runs]
         sample = _json(latest.get("failing_rows_sample"))
+        rows = sample if isinstance(sample, list) else []
+        tags = _json(latest.get("tags"))
         tests.append(
             {
                 **latest,
+                "anchor": "t-" + "".join(c if c.isalnum() else "-" for c in latest["test_unique_id"]),
                 "history": charts.status_strip(strip),
-                "sample_rows": sample if isinstance(sample, list) else [],
+                "sample_rows": rows,
+                "sample_columns": _sample_columns(rows),
                 "skipped": _json(latest.get("sample_skipped_columns")) or [],
+                "tags": [str(t) for t in tags] if isinstance(tags, list) else [],
             }
         )
     tests.sort(key=lambda t: (order.get(t["status"], 4), t.get("model_name") or "", t["test_name"]))
     data.tests = tests
+
+
+def _sample_columns(rows: list[Any]) -> list[str]:
+    """The columns of a failing-row sample, in first-seen order."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        if isinstance(row, dict):
+            columns.update(dict.fromkeys(row))
+    return list(columns)
+
+
+def _add_groups(data: ReportData) -> None:
+    """The tests grouped by model, by owner and by tag; failing groups first, each with its counts."""
+    keys = {
+        "model": lambda t: [t.get("model_name") or "(no model)"],
+        "owner": lambda t: [t.get("owner") or "(no owner)"],
+        "tag": lambda t: t["tags"] or ["(untagged)"],
+    }
+    for grouping, key in keys.items():
+        members: dict[str, list[dict]] = defaultdict(list)
+        for test in data.tests:
+            for value in key(test):
+                members[value].append(test)
+        groups = []
+        for name, tests in members.items():
+            counts: dict[str, int] = defaultdict(int)
+            for test in tests:
+                counts[test["status"]] += 1
+            worst = min(counts, key=lambda status: STATUS_ORDER.get(status, 4))
+            groups.append({"name": name, "tests": tests, "counts": dict(counts), "worst": worst})
+        groups.sort(key=lambda g: (STATUS_ORDER.get(g["worst"], 4), g["name"]))
+        data.groups[grouping] = groups
+
+
+def _model_statuses(tests: list[dict]) -> dict[str, str]:
+    """model unique id -> the worst latest status of its tests."""
+    worst: dict[str, str] = {}
+    for test in tests:
+        model = test.get("model_unique_id")
+        if model and STATUS_ORDER.get(test["status"], 4) < STATUS_ORDER.get(worst.get(model, ""), 5):
+            worst[model] = test["status"]
+    return worst
 
 
 def _add_anomalies(data: ReportData, store: ObservabilityStore, test_rows: list[dict]) -> None:
@@ -212,12 +291,14 @@ def _add_run_times(data: ReportData, store: ObservabilityStore, invocations: lis
         return
     ran = [i for i in invocations if i["command"] in ("build", "run")]
     if ran:
-        results = store.run_results([ran[0]["invocation_id"]])
-        bars = sorted(results, key=lambda r: -(r["execution_time"] or 0))[:25]
+        results = store.run_results([i["invocation_id"] for i in ran])
+        latest = [r for r in results if r["invocation_id"] == ran[0]["invocation_id"]]
+        bars = sorted(latest, key=lambda r: -(r["execution_time"] or 0))[:25]
         data.model_times_chart = charts.bar_chart(
             [(r["name"], float(r["execution_time"] or 0), r["status"]) for r in bars],
             title=f"model run times, invocation {ran[0]['invocation_id']}",
         )
+        _add_slowest_trends(data, ran, results, [r["unique_id"] for r in bars[:SLOWEST_MODELS]])
     points = [
         (
             i["run_started_at"],
@@ -229,6 +310,31 @@ def _add_run_times(data: ReportData, store: ObservabilityStore, invocations: lis
         if i.get("run_started_at") and i.get("run_finished_at")
     ]
     data.invocations_chart = charts.column_chart(points, title="dbt invocations", unit=" s")
+
+
+def _add_slowest_trends(data: ReportData, runs: list[dict], results: list[dict], slowest: list[str]) -> None:
+    """For the slowest models of the latest run: their run time in each earlier run, oldest first."""
+    started = {i["invocation_id"]: i["run_started_at"] for i in runs}
+    series: dict[str, list[dict]] = defaultdict(list)
+    for row in results:
+        if row["unique_id"] in slowest and row["invocation_id"] in started:
+            series[row["unique_id"]].append(row)
+    for unique_id in slowest:
+        rows = sorted(series[unique_id], key=lambda r: started[r["invocation_id"]])
+        times = [float(r["execution_time"] or 0) for r in rows]
+        data.slowest_models.append(
+            {
+                "name": rows[-1]["name"],
+                "latest": times[-1],
+                "change": times[-1] - times[-2] if len(times) > 1 else None,
+                "runs": len(times),
+                "trend": charts.sparkline(
+                    [(started[r["invocation_id"]], float(r["execution_time"] or 0), r["status"]) for r in rows],
+                    title=f"run time of {rows[-1]['name']}",
+                    unit=" s",
+                ),
+            }
+        )
 
 
 def _add_loads(data: ReportData, ledger: list[dict[str, Any]]) -> None:
@@ -245,6 +351,27 @@ def _add_loads(data: ReportData, ledger: list[dict[str, Any]]) -> None:
         unit=" rows",
     )
     data.loads = list(reversed(loads[-30:]))
+    streams: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for load in loads:
+        streams[(load["source"], load["stream"])].append(load)
+    for (source, stream), runs in sorted(streams.items()):
+        last = runs[-1]
+        data.load_streams.append(
+            {
+                "name": f"{source}.{stream}",
+                "status": last["status"],
+                "finished_at": last["finished_at"],
+                "loads": len(runs),
+                "failed": sum(1 for r in runs if r["status"] != "success"),
+                "rows": sum(int(r["rows_loaded"] or 0) for r in runs),
+                "trend": charts.sparkline(
+                    [(r["finished_at"], float(r["rows_loaded"] or 0), r["status"]) for r in runs],
+                    title=f"rows loaded per load of {source}.{stream}",
+                    unit=" rows",
+                ),
+            }
+        )
+    data.load_streams.sort(key=lambda s: (s["status"] == "success", s["name"]))
 
 
 def sla_hours(frequency: str | None, error_after: str | None) -> float | None:
@@ -302,20 +429,31 @@ def _add_freshness(
     data.freshness = sorted(rows.values(), key=lambda r: (r["status"] != "late", r["source"], r["table"]))
 
 
-def _add_lineage(data: ReportData, manifest: dict) -> None:
-    nodes: dict[str, tuple[str, str]] = {}
+def _layer_rank(kind: str, path: str) -> int:
+    """Left-to-right column group of a node: sources and seeds, staging, silver, marts, other models, exposures."""
+    if kind in ("source", "seed"):
+        return 0
+    if kind == "exposure":
+        return 9
+    return next((rank for rank, name in enumerate(LAYERS[:3], start=1) if f"/{name}/" in f"/{path}"), 4)
+
+
+def _add_lineage(data: ReportData, manifest: dict, statuses: dict[str, str]) -> None:
+    """The DAG laid out by layer (models outside the layer folders by depth), coloured by test status."""
+    nodes: dict[str, tuple[str, str, str]] = {}  # uid -> (label, kind, path)
     parents: dict[str, list[str]] = {}
     for uid, node in manifest.get("nodes", {}).items():
         kind = node.get("resource_type")
-        if kind not in ("model", "seed", "snapshot") or "/observability/" in f"/{node.get('original_file_path', '')}":
+        path = node.get("original_file_path", "")
+        if kind not in ("model", "seed", "snapshot") or "/observability/" in f"/{path}":
             continue
-        nodes[uid] = (node["name"], kind)
-        parents[uid] = [p for p in node.get("depends_on", {}).get("nodes", [])]
+        nodes[uid] = (node["name"], kind, path)
+        parents[uid] = list(node.get("depends_on", {}).get("nodes", []))
     for uid, source in manifest.get("sources", {}).items():
-        nodes[uid] = (f"{source['source_name']}.{source['name']}", "source")
+        nodes[uid] = (f"{source['source_name']}.{source['name']}", "source", "")
         parents[uid] = []
     for uid, exposure in manifest.get("exposures", {}).items():
-        nodes[uid] = (exposure.get("label") or exposure["name"], "exposure")
+        nodes[uid] = (exposure.get("label") or exposure["name"], "exposure", "")
         parents[uid] = list(exposure.get("depends_on", {}).get("nodes", []))
     depth: dict[str, int] = {}
 
@@ -325,11 +463,11 @@ def _add_lineage(data: ReportData, manifest: dict) -> None:
             depth[uid] = 1 + max((level(p, seen | {uid}) for p in known), default=-1)
         return depth[uid]
 
-    for uid in nodes:
-        level(uid)
-    layers: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-    for uid in sorted(nodes, key=lambda u: nodes[u][0]):
-        layers[depth[uid]].append(uid)
+    columns: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for uid, (_label, kind, path) in sorted(nodes.items(), key=lambda item: item[1][0]):
+        rank = _layer_rank(kind, path)
+        columns[(rank, level(uid) if rank == 4 else 0)].append(uid)
+    layers = [columns[key] for key in sorted(columns)]
     # order each layer by its parents' positions, so edges cross less
     position: dict[str, float] = {}
     for layer in layers:
@@ -337,11 +475,11 @@ def _add_lineage(data: ReportData, manifest: dict) -> None:
         for index, uid in enumerate(layer):
             position[uid] = index
     data.lineage_chart = charts.lineage_chart(
-        [[(uid, nodes[uid][0], nodes[uid][1]) for uid in layer] for layer in layers],
+        [[(uid, nodes[uid][0], nodes[uid][1], statuses.get(uid)) for uid in layer] for layer in layers],
         [(parent, child) for child, ps in parents.items() for parent in ps if parent in nodes and child in nodes],
     )
     counts: dict[str, int] = defaultdict(int)
-    for _name, kind in nodes.values():
+    for _label, kind, _path in nodes.values():
         counts[kind] += 1
     data.lineage_counts = dict(counts)
 
@@ -420,6 +558,12 @@ def _when(value: datetime | None) -> str:
     if value is None:
         return "-"
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _cell(value: Any) -> str:
+    """A failing-row value as shown in the sample table: JSON for structures, cut to SAMPLE_VALUE_CHARS."""
+    text = "null" if value is None else value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= SAMPLE_VALUE_CHARS else text[: SAMPLE_VALUE_CHARS - 1] + "…"
 
 
 def _num(value: float | None, digits: int = 2) -> str:

@@ -5,6 +5,10 @@ instances named `pass__<test>__<case>`, which must pass, and `fail__<test>__<cas
 with `meta.failures` failing rows (stored as tables: the fixture project sets `store_failures`). The
 project is seeded, built and tested once against the session's Spark Thrift server; each generic test
 is then one pytest case. A generic test added without both kinds of fixtures fails its case.
+
+The fixture project is a user's project as dbt-expectations' users write it: its own packages.yml
+points at the library (../../../dbt/packages/...) and every test is called with its package prefix
+(`dbt_expectations.`, `dbt_utils.`), so it building unchanged shows the packages are drop-in.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from lakehouse.catalog import thrift_cursor
 from lakehouse.dbt_runner import install_packages
 from tests.helpers.spark import PROJECT_DIR, SparkServer
 
@@ -75,18 +80,43 @@ def require_success(result: dbtRunnerResult, command: str) -> None:
     assert result.exception is None and result.success, f"dbt {command} failed: {result.exception} {problems}"
 
 
+@dataclass
+class FixtureRun:
+    """The fixture project seeded, run and tested once."""
+
+    spark: SparkServer
+    relations: dict[str, str]  # model name -> relation name
+    test_result: dbtRunnerResult
+    warnings: list[str]  # dbt's warnings while testing
+
+
 @pytest.fixture(scope="module")
-def cases(spark_local: SparkServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Case]]:
-    """Seed, build and test the fixture project once; the cases grouped by generic test."""
+def fixture_run(spark_local: SparkServer, tmp_path_factory: pytest.TempPathFactory) -> FixtureRun:
+    """Seed, build and test the fixture project once."""
     target_path = tmp_path_factory.mktemp("generic-tests-target")
+    warnings: list[str] = []
+
+    def collect(event) -> None:
+        if event.info.level == "warn":
+            warnings.append(str(event.info.msg))
+
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DBT_TARGET", "local")
         env.setenv("LAKEHOUSE_THRIFT_HOST", spark_local.endpoint.host)
         env.setenv("LAKEHOUSE_THRIFT_PORT", str(spark_local.endpoint.port))
         require_success(dbt(["seed", "--threads", "2"], target_path), "seed")
-        require_success(dbt(["run", "--threads", "2"], target_path), "run")
-        result = dbt(["test", "--threads", "2"], target_path)
+        run = dbt(["run", "--threads", "2"], target_path)
+        require_success(run, "run")
+        result = dbt(["test", "--threads", "2"], target_path, callbacks=[collect])
     assert result.exception is None, f"dbt test could not run: {result.exception}"
+    relations = {node.node.name: node.node.relation_name for node in run.result.results}
+    return FixtureRun(spark_local, relations, result, warnings)
+
+
+@pytest.fixture(scope="module")
+def cases(fixture_run: FixtureRun) -> dict[str, list[Case]]:
+    """The fixture project's test instances, grouped by generic test."""
+    result = fixture_run.test_result
 
     grouped: dict[str, list[Case]] = defaultdict(list)
     for run in result.result.results:
@@ -152,3 +182,35 @@ def test_every_library_macro_is_documented_with_its_arguments(tmp_path: Path) ->
                 undocumented.append(f"{macro.name}: argument {argument.name} lacks a type or a description")
     mismatched = [note for note in annotations if note.split(".")[1] in LIBRARY_PACKAGES]
     assert not undocumented + mismatched, "\n".join(undocumented + mismatched)
+
+
+# Each datepart from 2024-01-01 00:00:00 to the end in models/dq_date_spines.sql: (periods, last period).
+DATE_SPINES = {
+    "second": (60, "2024-01-01 00:00:59"),
+    "minute": (60, "2024-01-01 00:59:00"),
+    "hour": (24, "2024-01-01 23:00:00"),
+    "day": (31, "2024-01-31 00:00:00"),
+    "week": (9, "2024-02-26 00:00:00"),
+    "month": (12, "2024-12-01 00:00:00"),
+    "quarter": (4, "2024-10-01 00:00:00"),
+    "year": (6, "2029-01-01 00:00:00"),
+}
+
+
+@pytest.mark.spark
+def test_date_spine_steps_by_one_datepart_for_every_datepart(fixture_run: FixtureRun) -> None:
+    """dbt.date_spine on Spark steps by one second when asked for hours; dbt_utils.date_spine does not."""
+    with thrift_cursor(fixture_run.spark.endpoint) as cursor:
+        cursor.execute(f"select * from {fixture_run.relations['dq_date_spines']}")
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    found = {part: (periods, last) for part, (periods, distinct, first, last) in rows.items() if periods == distinct}
+    assert found == DATE_SPINES
+    assert {first for _periods, _distinct, first, _last in rows.values()} == {"2024-01-01 00:00:00"}
+
+
+@pytest.mark.spark
+def test_regex_flags_spark_cannot_honour_warn_instead_of_breaking(fixture_run: FixtureRun) -> None:
+    """PostgreSQL's or BigQuery's flags (g, c) parse and run, with a warning naming them; `i` still applies."""
+    flagged = [w for w in fixture_run.warnings if "are not Java regex flags" in w]
+    assert any("'gc'" in w and "@EXAMPLE" in w for w in flagged), fixture_run.warnings
+    assert any("'g'" in w and "@EXAMPLE[.]NET" in w for w in flagged), fixture_run.warnings

@@ -261,3 +261,77 @@ left anti join all_values
     model, "stddev_samp(" ~ column_name ~ ")", min_value, max_value, group_by, row_condition, strictly
 ) }}
 {% endtest %}
+
+
+{#- The column's distinct count equals that of `compare_column_name` (default: the same name) in `compare_model`. -#}
+{% test expect_column_distinct_count_to_equal_other_table(
+    model,
+    compare_model,
+    column_name,
+    compare_column_name=none,
+    row_condition=none,
+    compare_row_condition=none
+) %}
+{{ dbt_utils._dq_compare_aggregates(
+    model,
+    "count(distinct " ~ column_name ~ ")",
+    compare_model=compare_model,
+    compare_expression="count(distinct " ~ (compare_column_name or column_name) ~ ")",
+    row_condition=row_condition,
+    compare_row_condition=compare_row_condition
+) }}
+{% endtest %}
+
+
+{#-
+    The `top_n` most frequent values (ties share a rank, nulls left out) are all in `value_set`,
+    compared as strings, or as `data_type` when `quote_values` is false. Fails with each frequent
+    value outside the set, its count and rank.
+-#}
+{% test expect_column_most_common_value_to_be_in_set(
+    model,
+    column_name,
+    value_set,
+    top_n,
+    quote_values=true,
+    data_type="decimal",
+    row_condition=none
+) %}
+{%- set value_type = dbt.type_string() if quote_values else data_type -%}
+{%- set as_value = "cast(" ~ column_name ~ " as " ~ value_type ~ ")" -%}
+{%- set set_values = [] -%}
+{%- for value in value_set -%}
+    {%- do set_values.append(
+        "cast(" ~ ("'" ~ dbt.escape_single_quotes(value | string) ~ "'" if quote_values else value) ~ " as " ~ value_type ~ ")"
+    ) -%}
+{%- endfor %}
+with value_counts as (
+
+    select
+        {{ as_value }} as value_field,
+        count(*) as value_count
+    from {{ model }}
+    {{ dbt_utils._dq_where([column_name ~ " is not null", row_condition]) }}
+    group by {{ as_value }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        rank() over (order by value_count desc) as value_count_rank
+    from value_counts
+
+),
+
+set_values as (
+    {{ dbt_utils._dq_literal_rows(set_values, "value_field", quote=false) }}
+)
+
+select ranked.*
+from ranked
+left anti join set_values
+    on ranked.value_field = set_values.value_field
+where ranked.value_count_rank <= {{ top_n }}
+{% endtest %}

@@ -73,7 +73,15 @@ left semi join set_values
     Each value compared with the previous one in `sort_column` order (per `group_by` group);
     fails with the rows that do not increase (or decrease). Nulls are skipped.
 -#}
-{% macro _dq_monotonic(model, column_name, operator, sort_column=none, row_condition=none, group_by=none) %}
+{% macro _dq_monotonic(
+    model,
+    column_name,
+    operator,
+    sort_column=none,
+    row_condition=none,
+    group_by=none,
+    step=none
+) %}
 {%- set sort_column = sort_column or column_name -%}
 {%- set group_by = dbt_utils._dq_as_list(group_by) %}
 with all_values as (
@@ -109,7 +117,13 @@ select *
 from add_lag_values
 where
     value_field_lag is not null
-    and not (value_field {{ operator }} value_field_lag)
+    and not (
+        value_field {{ operator }} value_field_lag
+        {%- if step is not none %}
+        -- with a step, each value differs from the previous one by exactly `step`
+        and abs(value_field - value_field_lag) = {{ step }}
+        {%- endif %}
+    )
 {% endmacro %}
 
 
@@ -119,9 +133,10 @@ where
     sort_column=none,
     strictly=true,
     row_condition=none,
-    group_by=none
+    group_by=none,
+    step=none
 ) %}
-{{ dbt_expectations._dq_monotonic(model, column_name, ">" if strictly else ">=", sort_column, row_condition, group_by) }}
+{{ dbt_expectations._dq_monotonic(model, column_name, ">" if strictly else ">=", sort_column, row_condition, group_by, step) }}
 {% endtest %}
 
 
@@ -131,7 +146,46 @@ where
     sort_column=none,
     strictly=true,
     row_condition=none,
-    group_by=none
+    group_by=none,
+    step=none
 ) %}
-{{ dbt_expectations._dq_monotonic(model, column_name, "<" if strictly else "<=", sort_column, row_condition, group_by) }}
+{{ dbt_expectations._dq_monotonic(model, column_name, "<" if strictly else "<=", sort_column, row_condition, group_by, step) }}
+{% endtest %}
+
+
+{#-
+    Every value is written in one casing only: no two distinct values are equal ignoring case. Fails
+    with one row (the counts), or with one row per inconsistent value when `display_inconsistent_columns`.
+-#}
+{% test expect_column_values_to_have_consistent_casing(model, column_name, display_inconsistent_columns=false) %}
+with distinct_values as (
+
+    select distinct {{ column_name }} as distinct_value
+    from {{ model }}
+    where {{ column_name }} is not null
+
+)
+{%- if display_inconsistent_columns %}
+
+select
+    lower(distinct_value) as inconsistent_columns,
+    count(*) as set_count_case_insensitive
+from distinct_values
+group by lower(distinct_value)
+having count(*) > 1
+{%- else %},
+
+counts as (
+
+    select
+        count(*) as set_count,
+        count(distinct lower(distinct_value)) as set_count_case_insensitive
+    from distinct_values
+
+)
+
+select *
+from counts
+where set_count <> set_count_case_insensitive
+{%- endif %}
 {% endtest %}

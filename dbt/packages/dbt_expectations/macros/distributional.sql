@@ -116,3 +116,49 @@ where
         and metric_test_sigma <= {{ sigma_threshold_upper }}
     )
 {% endtest %}
+
+
+{#-
+    As in dbt-expectations: sums `column_name` per `group_by` group and fails with the groups whose sum
+    lies more than `sigma_threshold` standard deviations (over all groups) from the groups' mean.
+    Without `group_by` there is one sum, which cannot deviate, so the test passes.
+-#}
+{% test expect_column_values_to_be_within_n_stdevs(model, column_name, group_by=none, sigma_threshold=3) %}
+{%- set group_by = dbt_utils._dq_as_list(group_by) %}
+with metric_values as (
+
+    select
+        {%- for column in group_by %}
+        {{ dbt_utils._dq_group_select(column, loop.index) }},
+        {%- endfor %}
+        sum({{ column_name }}) as metric_value
+    from {{ model }}
+    {%- if group_by %}
+    group by {{ group_by | join(", ") }}
+    {%- endif %}
+
+),
+
+with_statistics as (
+
+    select
+        *,
+        avg(metric_value) over () as metric_average,
+        stddev(metric_value) over () as metric_stddev
+    from metric_values
+
+),
+
+z_scores as (
+
+    select
+        *,
+        (metric_value - metric_average) / nullif(metric_stddev, 0) as metric_sigma
+    from with_statistics
+
+)
+
+select *
+from z_scores
+where abs(metric_sigma) > {{ sigma_threshold }}
+{% endtest %}

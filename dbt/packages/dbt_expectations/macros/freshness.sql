@@ -1,39 +1,65 @@
 {#-
-    dbt-expectations-compatible tests on how recent and how complete time series are. "Now" is
-    dbt.current_timestamp() (UTC on our Spark sessions); rows dated in the future are ignored.
+    dbt-expectations-compatible tests on how recent and how complete time series are. "Now" is the
+    wall-clock time in the time zone of the `dbt_date:time_zone` variable, as with dbt-expectations (the
+    data's timestamps are read as wall-clock times there); without the variable, dbt.current_timestamp()
+    in the Spark session's time zone (UTC on our servers). Rows dated in the future are ignored.
 -#}
+
+{#- The current wall-clock time in `dbt_date:time_zone`, or dbt.current_timestamp() when it is not set. -#}
+{% macro _dq_now() -%}
+    {%- set time_zone = var("dbt_date:time_zone", none) -%}
+    {%- if time_zone -%}
+        cast(convert_timezone('{{ dbt.escape_single_quotes(time_zone) }}', cast({{ dbt.current_timestamp() }} as timestamp_ntz)) as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        {{ dbt.current_timestamp() }}
+    {%- endif -%}
+{%- endmacro %}
+
 
 {#- Fails with one row (the latest value, or null) when nothing is newer than `interval` `datepart`s ago. -#}
 {% test expect_row_values_to_have_recent_data(model, column_name, datepart, interval, row_condition=none) %}
+{%- set now = dbt_expectations._dq_now() -%}
+{%- set threshold = dbt_utils._dq_recency_threshold(datepart, interval, now=now) -%}
 {%- set as_timestamp = "cast(" ~ column_name ~ " as " ~ dbt.type_timestamp() ~ ")" %}
 with max_recency as (
 
     select max({{ as_timestamp }}) as max_timestamp
     from {{ model }}
-    {{ dbt_utils._dq_where([as_timestamp ~ " <= " ~ dbt.current_timestamp(), row_condition]) }}
+    {{ dbt_utils._dq_where([as_timestamp ~ " <= " ~ now, row_condition]) }}
 
 )
 
 select
     max_timestamp,
-    {{ dbt_utils._dq_recency_threshold(datepart, interval) }} as threshold_timestamp
+    {{ threshold }} as threshold_timestamp
 from max_recency
 -- with no rows at all (e.g. all filtered out) the table has no recent data either
-where coalesce(max_timestamp, cast('1970-01-01' as {{ dbt.type_timestamp() }}))
-    < {{ dbt_utils._dq_recency_threshold(datepart, interval) }}
+where coalesce(max_timestamp, cast('1970-01-01' as {{ dbt.type_timestamp() }})) < {{ threshold }}
 {% endtest %}
 
 
-{#- Fails with one row per `group_by` group whose latest `timestamp_column` is older than the threshold. -#}
+{#-
+    In every `group_by` group the latest `timestamp_column` is recent enough; without `group_by`, in the
+    whole table. No rows at all (e.g. all filtered out) fails too, as in dbt-expectations. Fails with one
+    row per stale group.
+-#}
 {% test expect_grouped_row_values_to_have_recent_data(
     model,
-    group_by,
-    timestamp_column,
-    datepart,
-    interval,
+    group_by=none,
+    timestamp_column=none,
+    datepart=none,
+    interval=none,
     row_condition=none
 ) %}
+{#- dbt-expectations' argument order, with group_by optional: so the others need defaults too -#}
+{%- if timestamp_column is none or datepart is none or interval is none -%}
+    {{ exceptions.raise_compiler_error(
+        "expect_grouped_row_values_to_have_recent_data needs timestamp_column, datepart and interval"
+    ) }}
+{%- endif -%}
 {%- set group_by = dbt_utils._dq_as_list(group_by) -%}
+{%- set now = dbt_expectations._dq_now() -%}
+{%- set threshold = dbt_utils._dq_recency_threshold(datepart, interval, now=now) -%}
 {%- set as_timestamp = "cast(" ~ timestamp_column ~ " as " ~ dbt.type_timestamp() ~ ")" %}
 with latest_grouped_timestamps as (
 
@@ -43,16 +69,23 @@ with latest_grouped_timestamps as (
         {%- endfor %}
         max({{ as_timestamp }}) as latest_timestamp_column
     from {{ model }}
-    {{ dbt_utils._dq_where([as_timestamp ~ " <= " ~ dbt.current_timestamp(), row_condition]) }}
+    {{ dbt_utils._dq_where([as_timestamp ~ " <= " ~ now, row_condition]) }}
+    {%- if group_by %}
     group by {{ group_by | join(", ") }}
+    {%- endif %}
 
 )
 
 select
-    *,
-    {{ dbt_utils._dq_recency_threshold(datepart, interval) }} as threshold_timestamp
-from latest_grouped_timestamps
-where latest_timestamp_column < {{ dbt_utils._dq_recency_threshold(datepart, interval) }}
+    latest_grouped_timestamps.*,
+    {{ threshold }} as threshold_timestamp
+-- one row of nulls when there are no groups at all, so an empty table fails
+from (select 1 as anchor) as anchor
+left join latest_grouped_timestamps
+    on true
+where
+    latest_grouped_timestamps.latest_timestamp_column is null
+    or latest_grouped_timestamps.latest_timestamp_column < {{ threshold }}
 {% endtest %}
 
 
@@ -105,7 +138,7 @@ with base_dates as (
 
     select cast(spine.{{ period }} as {{ timestamp_type }}) as {{ period }}
     from (
-        {{ dbt.date_spine(date_part, start_literal, end_literal) | indent(8) }}
+        {{ dbt_utils.date_spine(date_part, start_literal, end_literal) | indent(8) }}
     ) as spine
     {%- if interval %}
     -- keep every `interval`-th period counted from the start date

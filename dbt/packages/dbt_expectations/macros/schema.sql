@@ -83,6 +83,17 @@ where not ({{ adapter.get_columns_in_relation(model) | length }} = {{ value }})
 {% endtest %}
 
 
+{#- The model has as many columns as `compare_model`; fails with one row of both counts. -#}
+{% test expect_table_column_count_to_equal_other_table(model, compare_model) %}
+{%- if execute %}
+{%- set column_count = adapter.get_columns_in_relation(model) | length %}
+{%- set compare_column_count = adapter.get_columns_in_relation(compare_model) | length %}
+select {{ column_count }} as number_columns, {{ compare_column_count }} as compare_number_columns
+where not ({{ column_count }} = {{ compare_column_count }})
+{%- endif -%}
+{% endtest %}
+
+
 {% test expect_table_column_count_to_be_between(model, min_value=none, max_value=none, strictly=false) %}
 {%- if execute %}
 {%- set column_count = adapter.get_columns_in_relation(model) | length %}

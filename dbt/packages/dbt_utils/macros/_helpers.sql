@@ -124,15 +124,24 @@ where not ({{ condition | trim }})
 {% endmacro %}
 
 
-{#- A Spark regex literal: `flags` become Java embedded flags (`(?i)`), `is_raw` a raw literal `r'...'`. -#}
+{#-
+    A Spark regex literal: `flags` become Java embedded flags (`(?i)`), `is_raw` a raw literal `r'...'`.
+    Flags Java cannot honour (dbt-expectations passes them on to other engines, e.g. PostgreSQL's `c`
+    or BigQuery's) are left out with a warning when the test runs, rather than failing the parse.
+-#}
 {% macro _dq_regex(regex, is_raw=false, flags="") -%}
-    {%- set flags = flags or "" -%}
-    {%- for flag in flags if flag not in "dimsuxU" -%}
-        {{ exceptions.raise_compiler_error(
-            "flags must be Java regex flags (any of d, i, m, s, u, x, U), got '" ~ flags ~ "'"
-        ) }}
+    {%- set supported = [] -%}
+    {%- set ignored = [] -%}
+    {%- for flag in (flags or "") -%}
+        {%- do (supported if flag in "dimsuxU" else ignored).append(flag) -%}
     {%- endfor -%}
-    {%- set pattern = ("(?" ~ flags ~ ")" if flags else "") ~ regex -%}
+    {%- if ignored and execute -%}
+        {%- do exceptions.warn(
+            "regex flags '" ~ (ignored | join("")) ~ "' are not Java regex flags (d, i, m, s, u, x, U): Spark "
+            ~ "ignores them in '" ~ regex ~ "'"
+        ) -%}
+    {%- endif -%}
+    {%- set pattern = ("(?" ~ (supported | join("")) ~ ")" if supported else "") ~ regex -%}
     {%- if is_raw -%}
         r'{{ pattern }}'
     {%- else -%}
@@ -150,9 +159,9 @@ where not ({{ condition | trim }})
 {%- endmacro %}
 
 
-{#- `interval` `datepart`s before now, cast to `data_type` (a timestamp by default). -#}
-{% macro _dq_recency_threshold(datepart, interval, data_type=none) -%}
-    cast({{ dbt.dateadd(datepart, interval * -1, dbt.current_timestamp()) }} as {{ data_type or dbt.type_timestamp() }})
+{#- `interval` `datepart`s before `now` (the server's clock by default), cast to `data_type` (a timestamp by default). -#}
+{% macro _dq_recency_threshold(datepart, interval, data_type=none, now=none) -%}
+    cast({{ dbt.dateadd(datepart, interval * -1, now or dbt.current_timestamp()) }} as {{ data_type or dbt.type_timestamp() }})
 {%- endmacro %}
 
 
