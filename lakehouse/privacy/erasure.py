@@ -80,7 +80,10 @@ def spark_session(endpoint: ThriftEndpoint, salt: str) -> Iterator:
 
     endpoint.require_reachable()
     connection = hive.connect(
-        host=endpoint.host, port=endpoint.port, username="lakehouse", configuration={"lakehouse.pii_salt": salt}
+        host=endpoint.host,
+        port=endpoint.port,
+        username="lakehouse",
+        configuration={"set:hiveconf:lakehouse.pii_salt": salt},
     )
     try:
         cursor = connection.cursor()
