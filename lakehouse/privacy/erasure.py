@@ -6,9 +6,10 @@
 2. Bronze: delta-rs deletes the rows holding one of the emails (declared columns, normalised) or one of
    the records (id column).
 3. Silver, snapshots, marts: Spark `DELETE FROM` through the Thrift server, on every Delta table of
-   the layer databases that has a matching column (see subjects.yml). The raw email is never sent to
-   Spark: columns are compared with the hashes, and a restricted column built unmasked is hashed
-   server-side with the session's salt.
+   the layer databases that has a matching column (see subjects.yml). Delta writes a DELETE's
+   predicate into the table's log, so neither the raw email nor the salt is in it: masked columns are
+   compared with the salted hashes, a restricted column built unmasked with sha256(nonce + email),
+   nonce fresh per request (the same holds for the delta-rs deletes of bronze).
 4. `vacuum=True`: the erased tables only are vacuumed with a retention of 0 hours (delta-rs with
    `enforce_retention_duration=False`; Spark with its retention check switched off for this session and
    back on after), so earlier versions, which still hold the rows, are gone for time travel too.
@@ -46,6 +47,9 @@ class Person:
     records: set[tuple[str, str]] = field(default_factory=set)  # (source_system, record id)
     customer_keys: set[str] = field(default_factory=set)
     hashes: set[str] = field(default_factory=set)
+    # delta-rs records a DELETE's predicate in the table's log: emails are matched there by
+    # sha256(nonce + email), never spelled out. A fresh nonce per request, not the PII salt.
+    nonce: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def erase(
@@ -150,7 +154,9 @@ def _bronze_records_with_emails(root: LakehouseRoot, subject_map: SubjectMap, em
         paths = subject_map.bronze.get(system, [])
         if not paths:
             continue
-        sql = f"select distinct cast({_df_column(id_column)} as varchar) from t where {_email_predicate(paths, emails)}"
+        nonce = uuid.uuid4().hex
+        matched = _email_predicate(paths, emails, nonce)
+        sql = f"select distinct cast({_df_column(id_column)} as varchar) from t where {matched}"
         found |= {(system, value) for value in _bronze_query(root, system, sql) if value is not None}
     return found
 
@@ -199,7 +205,7 @@ def _bronze_query(root: LakehouseRoot, qualified: str, sql: str) -> list:
 def _bronze_predicate(stream: str, person: Person, subject_map: SubjectMap) -> str | None:
     terms = []
     if person.emails and subject_map.bronze.get(stream):
-        terms.append(_email_predicate(subject_map.bronze[stream], person.emails))
+        terms.append(_email_predicate(subject_map.bronze[stream], person.emails, person.nonce))
     ids = {record_id for system, record_id in person.records if system == stream}
     if ids and stream in subject_map.records:
         terms.append(f"cast({_df_column(subject_map.records[stream])} as varchar) in ({_df_list(ids)})")
@@ -215,8 +221,12 @@ def _erase_bronze(root: LakehouseRoot, stream: str, person: Person, subject_map:
     return TableResult("bronze", stream, int(metrics.get("num_deleted_rows", 0)))
 
 
-def _email_predicate(paths: list[str], emails: set[str]) -> str:
-    return " or ".join(f"lower(trim({_df_path(path)})) in ({_df_list(emails)})" for path in paths)
+def _email_predicate(paths: list[str], emails: set[str], nonce: str) -> str:
+    """Rows whose normalised email is one of `emails`, written with nonce-salted hashes, not the emails."""
+    hashes = _df_list({salted_hash(email, nonce) for email in emails})
+    return " or ".join(
+        f"encode(sha256(concat('{nonce}', lower(btrim({_df_path(path)})))), 'hex') in ({hashes})" for path in paths
+    )
 
 
 def _df_column(name: str) -> str:
@@ -239,13 +249,28 @@ def _df_list(values: set[str]) -> str:
 def _erase_layers(cursor, person: Person, subject_map: SubjectMap) -> list[TableResult]:
     results = []
     for database in subject_map.databases:
+        predicates = {}
         for table in _delta_tables(cursor, database):
             predicate = _layer_predicate(_columns(cursor, f"{database}.{table}"), person, subject_map)
-            if predicate is None:
-                continue
-            rows = _spark_delete(cursor, f"{database}.{table}", predicate)
-            results.append(TableResult(_layer(database), f"{database}.{table}", rows))
+            if predicate is not None:
+                predicates[f"{database}.{table}"] = predicate
+        # One counting query per database; a DELETE (a Delta transaction each) only where the subject is.
+        for table, count in _matching_rows(cursor, predicates).items():
+            rows = _spark_delete(cursor, table, predicates[table]) if count else 0
+            results.append(TableResult(_layer(database), table, rows))
     return results
+
+
+def _matching_rows(cursor, predicates: dict[str, str]) -> dict[str, int]:
+    if not predicates:
+        return {}
+    cursor.execute(
+        " union all ".join(
+            f"select {_spark_string(table)}, count(*) from {table} where {predicate}"
+            for table, predicate in predicates.items()
+        )
+    )
+    return {table: int(count) for table, count in cursor.fetchall()}
 
 
 def _layer(database: str) -> str:
@@ -280,11 +305,14 @@ def _layer_predicate(columns: dict[str, str], person: Person, subject_map: Subje
         for name, data_type in columns.items()
         if data_type == "string" and any(part in name.lower() for part in subject_map.email_columns_containing)
     ]
-    if person.hashes:
-        hashes = _spark_list(person.hashes)
-        for name in email_columns:
-            unmasked = f"sha2(concat('${{lakehouse.pii_salt}}', lower(trim(`{name}`))), 256)"
-            terms.append(f"`{name}` in ({hashes}) or {unmasked} in ({hashes})")
+    # Delta records a DELETE's predicate in the table's log (after Spark's variable substitution), so
+    # neither the salt nor a raw email may appear in it: masked columns are compared with the salted
+    # hashes, unmasked ones (restricted outputs) with sha256(nonce + email).
+    for name in email_columns if person.hashes else []:
+        terms.append(f"`{name}` in ({_spark_list(person.hashes)})")
+    for name in email_columns if person.emails else []:
+        nonce_hashes = _spark_list({salted_hash(email, person.nonce) for email in person.emails})
+        terms.append(f"sha2(concat('{person.nonce}', lower(trim(`{name}`))), 256) in ({nonce_hashes})")
     if person.customer_keys and "customer_key" in columns:
         terms.append(f"customer_key in ({_spark_list(person.customer_keys)})")
     if person.records and {"source_system", "source_record_id"} <= set(columns):
