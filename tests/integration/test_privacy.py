@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -71,8 +72,8 @@ def test_vars_cannot_unmask_a_model_outside_the_restricted_schemas(
     outcome = _compile(company_lakehouse, tmp_path, ["--select", "slv_payments", "slv_employees", "--vars", bypass])
     assert outcome.success, outcome.failures
     payments = _compiled(tmp_path, "slv_payments")
-    assert "sha2(concat(" in payments and "as billing_email" in payments
-    assert "if(false, card_last4, null) as card_last4" in payments
+    assert re.search(r"sha2\(concat\(.*billing_email\)+, 256\) as billing_email", payments)
+    assert re.search(r"if\(false, [\w.]*card_last4, null\) as card_last4", payments)
     employees = _compiled(tmp_path, "slv_employees")
     assert "sha2(" not in employees  # the HR output is unmasked, as the var asks: the rule was applied
 
