@@ -6,7 +6,36 @@
 -#}
 
 {% macro pii_salt() -%}
-    {{- return(var('pii_salt')) -}}
+    {#-
+        The salt as SQL: a reference to the Spark conf `lakehouse.pii_salt`, which the connection sets
+        (profiles.yml `server_side_parameters`, from env LAKEHOUSE_PII_SALT) and Spark substitutes
+        server-side. The salt's value is never known to dbt, so it cannot reach compiled SQL, target/
+        (manifest, run results, partial parse) or the docs. A session without the conf (or with an empty
+        one) fails on the first hash instead of silently hashing with the wrong salt.
+    -#}
+    {%- do require_pii_salt() -%}
+    {%- set reference = "'${lakehouse.pii_salt}'" -%}
+    {{- return(
+        "if(" ~ reference ~ " in ('', concat('$', '{lakehouse.pii_salt}')), raise_error("
+        ~ "'the Spark session has no lakehouse.pii_salt: connect through dbt/profiles.yml with LAKEHOUSE_PII_SALT set'"
+        ~ "), " ~ reference ~ ")"
+    ) -}}
+{%- endmacro %}
+
+
+{% macro require_pii_salt() -%}
+    {#-
+        Only the `local` target has a default salt (profiles.yml); any other target needs
+        LAKEHOUSE_PII_SALT. Checked at execution only (`execute`), so dbt's parser never records the
+        variable's value (it keeps the env vars it reads while parsing, for partial parsing).
+    -#}
+    {%- if execute and target.name != 'local' and not env_var('LAKEHOUSE_PII_SALT', '') -%}
+        {{ exceptions.raise_compiler_error(
+            "LAKEHOUSE_PII_SALT is not set: the '" ~ target.name ~ "' target has no default PII salt (only `local` has). "
+            ~ "Fix: export LAKEHOUSE_PII_SALT from the environment's secret (on AWS: Secrets Manager, "
+            ~ "the same value every run, or the hashes stop joining) and run again."
+        ) }}
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -31,7 +60,7 @@
 
 
 {% macro salted_hash(normalized_expression) -%}
-    sha2(concat('{{ pii_salt() }}', {{ normalized_expression }}), 256)
+    sha2(concat({{ pii_salt() }}, {{ normalized_expression }}), 256)
 {%- endmacro %}
 
 
@@ -64,6 +93,15 @@
 {%- endmacro %}
 
 
+{% macro restricted_schemas() -%}
+    {#-
+        The schemas that may hold unmasked personal data: a project constant, deliberately not a var, so
+        `--vars` on the command line cannot widen it. Changing it is a reviewed change to this file.
+    -#}
+    {{- return(['hr']) -}}
+{%- endmacro %}
+
+
 {% macro is_restricted_output(node=none) -%}
     {#- A model may hold unmasked PII only when it is classified restricted and lives in a restricted schema. -#}
     {%- set node = node if node is not none else model -%}
@@ -71,7 +109,7 @@
     {%- set schema = node.config.schema if node.config is defined else none -%}
     {{- return(
         (meta.get('classification') == 'restricted')
-        and (schema in var('restricted_schemas'))
+        and (schema in restricted_schemas())
     ) -}}
 {%- endmacro %}
 
