@@ -10,13 +10,14 @@ lakehouse register                  register bronze tables and layer databases i
 lakehouse dbt ARGS...               run dbt with the project's profiles (e.g. `lakehouse dbt build`)
 lakehouse docs generate|serve
 lakehouse company publish --postgres URI --mysql URI [--days N]   the company, into real database servers
+lakehouse orchestrate dev [--port 3000]   the Dagster UI and daemon (schedules, sensors) over orchestration/
 """
 
 from __future__ import annotations
 
 import typer
 
-from lakehouse.cli import company, dbt, demo, platform, quality, sources
+from lakehouse.cli import company, dbt, demo, orchestrate, platform, quality, sources
 from lakehouse.cli.errors import friendly_errors
 
 __all__ = ["app", "friendly_errors"]
@@ -32,4 +33,5 @@ app.command()(sources.register)
 app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(dbt.dbt)
 app.add_typer(dbt.docs_app, name="docs")
 app.add_typer(company.company_app, name="company")
+app.add_typer(orchestrate.orchestrate_app, name="orchestrate")
 quality.register(app)
