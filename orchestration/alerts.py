@@ -71,7 +71,7 @@ def run_failure_payload(context: RunFailureSensorContext) -> dict[str, Any]:
     failures = []
     for event in context.get_step_failure_events():
         error = getattr(event.event_specific_data, "error", None)
-        message = _first_lines(error.message if error is not None else event.message or "")
+        message = _first_lines(root_cause(error) if error is not None else event.message or "")
         failures.append(f"*{event.step_key}*: {message}")
     if not failures:
         failures.append(_first_lines(context.failure_event.message or "the run failed before its steps started"))
@@ -85,6 +85,13 @@ def run_failure_payload(context: RunFailureSensorContext) -> dict[str, Any]:
             *sections,
         ],
     }
+
+
+def root_cause(error) -> str:
+    """The innermost error's message: after retries Dagster's own is only "Exceeded max_retries"."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message
 
 
 @run_failure_sensor(name="run_failure_alerts", default_status=DefaultSensorStatus.RUNNING)
