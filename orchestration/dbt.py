@@ -119,7 +119,7 @@ def dbt_project_assets(manifest: Path) -> AssetsDefinition:
         if config.vars:
             args += ["--vars", config.vars]
         if config.exclude:
-            args += ["--exclude", *config.exclude]
+            args += ["--exclude", " ".join(config.exclude)]  # one dbt selection: a space is a union
         if config.full_refresh:
             args.append("--full-refresh")
         yield from dbt.cli(args, context=context).stream()
