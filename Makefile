@@ -21,7 +21,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==26.3
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,infra]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,infra,orchestration]"
 	touch $(STAMP)
 
 jars: install  ## Delta + hadoop-aws jars for the pinned pyspark, from Maven Central into ~/.cache/lakehouse

@@ -1,4 +1,13 @@
-"""What runs when: the scheduler's definitions (assets, schedules per source frequency, SLAs).
+"""What runs when: the scheduler's definitions (Dagster).
+
+- `bronze.py`: one asset per loader stream (`["bronze", source, stream]`), retried with backoff;
+- `dbt.py`: every dbt model, snapshot and seed as assets (their tests as asset checks), wired to the loader
+  assets through the dbt sources;
+- `schedules.py`: one job and schedule per source frequency, the daily partitions for backfills;
+- `alerts.py`: the 2-hour SLA (freshness checks) and run-failure / SLA-miss alerts to the `lakehouse alerts`
+  webhook;
+- `definitions.py`: all of it as one `Definitions` (`dagster dev -m orchestration.definitions`, or
+  `lakehouse orchestrate dev`).
 
 The command line, the local platform and the demo live in `lakehouse/`; the synthetic company in
 `company/`; source definitions in `sources/`.

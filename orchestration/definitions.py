@@ -1,0 +1,48 @@
+"""Everything the scheduler runs, as one `Definitions`: `dagster dev -m orchestration.definitions`.
+
+Loader assets for every stream of the source files (LAKEHOUSE_SOURCES, default sources/embedded),
+dbt assets for the project's models, snapshots and seeds with tests as checks, a job and schedule per
+frequency, freshness checks for the SLA and the alert sensors. `build_definitions` builds the same for
+another set of sources (the tests use it).
+"""
+
+from __future__ import annotations
+
+from dagster import Definitions, RetryPolicy, multiprocess_executor
+
+from loaders.core.config import SourceConfig
+from orchestration.alerts import freshness_checks, freshness_sensor, run_failure_alerts, sla_alert_sensor
+from orchestration.bronze import LOAD_RETRY, loader_assets, stream_frequencies
+from orchestration.dbt import dbt_project_assets, dbt_resource, ensure_manifest, marts, upstream_sources
+from orchestration.schedules import frequency_jobs, frequency_schedules
+
+MAX_CONCURRENT_STEPS = 4  # loads in parallel; the dbt step runs once they are done
+
+
+def build_definitions(
+    configs: list[SourceConfig] | None = None, *, retry_policy: RetryPolicy = LOAD_RETRY
+) -> Definitions:
+    from lakehouse.source_files import all_sources
+
+    configs = all_sources() if configs is None else configs
+    manifest = ensure_manifest()
+    frequencies = stream_frequencies(configs)
+    slas = {}
+    for unique_id, key in marts(manifest).items():
+        read = [frequencies[source] for source in upstream_sources(manifest, unique_id) if source in frequencies]
+        if read:
+            slas[key] = min(frequency.sla_hours for frequency in read)
+    checks = freshness_checks(slas)
+    jobs = frequency_jobs(frequencies)
+    return Definitions(
+        assets=[*loader_assets(configs, retry_policy=retry_policy), dbt_project_assets(manifest)],
+        asset_checks=checks,
+        jobs=jobs,
+        schedules=frequency_schedules(jobs),
+        sensors=[run_failure_alerts, sla_alert_sensor(slas), freshness_sensor(checks)],
+        resources={"dbt": dbt_resource()},
+        executor=multiprocess_executor.configured({"max_concurrent": MAX_CONCURRENT_STEPS}),
+    )
+
+
+defs = build_definitions()
