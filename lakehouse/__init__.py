@@ -8,6 +8,7 @@
 - `dbt_runner.py`: dbt with the project's profiles;
 - `demo.py`: the main job on the embedded default;
 - `report/`: the observability report and alerts; `project_rules.py`: project-evaluator rules;
+- `privacy/`: GDPR/CCPA erasure and retention; `airbyte/`: the Airbyte workspace as code;
 - `source_files.py`: where source definitions are found.
 
 Layering: `lakehouse.core` ← `loaders` ← the rest of `lakehouse` (and `company`, `orchestration`).

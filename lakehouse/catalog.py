@@ -73,14 +73,14 @@ def register_bronze(cursor, root: LakehouseRoot, configs: list[SourceConfig]) ->
                 cursor.execute(f"create table if not exists {database}.{stream.name} using delta location '{uri}'")
             except Exception as exc:  # PyHive raises its own OperationalError with Spark's whole trace
                 raise PlatformError(
-                    f"Spark could not register {database}.{stream.name} from {uri}: {_spark_message(exc)}",
+                    f"Spark could not register {database}.{stream.name} from {uri}: {spark_message(exc)}",
                     "check the table with `deltalake` (protocol and schema) and the Thrift server's log",
                 ) from None
             registered.append(f"{database}.{stream.name}")
     return registered
 
 
-def _spark_message(exc: Exception) -> str:
+def spark_message(exc: Exception) -> str:
     """The Spark error class and message inside a PyHive exception, without the Java stack."""
     text = str(exc)
     start = text.find("errorMessage=")

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from lakehouse.catalog import _spark_message
+from lakehouse.catalog import spark_message
 from lakehouse.core.errors import PlatformError
 from lakehouse.core.storage import LakehouseRoot
 from lakehouse.platform.spark import ThriftEndpoint
@@ -331,7 +331,7 @@ def _spark_delete(cursor, table: str, predicate: str) -> int:
         rows = cursor.fetchall()
     except Exception as exc:  # PyHive's OperationalError carries Spark's whole trace
         raise PlatformError(
-            f"Spark could not delete the subject's rows from {table}: {_spark_message(exc)}",
+            f"Spark could not delete the subject's rows from {table}: {spark_message(exc)}",
             "fix the cause and run the erasure again (it is idempotent); the audit is written only on success",
         ) from None
     return int(rows[0][0]) if rows and rows[0] and rows[0][0] is not None else 0
