@@ -12,18 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from company.publish.changes import Changes, company_of, load_manifest, read_changes
 from company.spec import StreamDef
 from company.systems import SYSTEMS
 from lakehouse.core.errors import ConfigError
 
+if TYPE_CHECKING:
+    from company.publish.target import Target
+
 PUBLISH_LOG = "_lakehouse_publish_log"  # one row per (stream, batch) applied, written with the batch
 
 
 class Publisher(Protocol):
     where: str  # the server as messages name it (no password)
+    target: Target  # the server as it answered (a mysql:// URI that reached a MariaDB says mariadb)
 
     def table_name(self, spec: StreamDef) -> str:
         """The stream's table as the server names it (`public.users`)."""

@@ -61,6 +61,7 @@ def run_publish(
         )
     with console.status("Connecting to the servers…"):
         publishers = _connect_all(targets)  # before generating: a wrong password fails at once
+    targets = [publisher.target for publisher in publishers]  # as the servers answered (MySQL or MariaDB)
     reports: dict[str, list[StreamReport]] = {}
     try:
         with console.status("Generating the synthetic company (first run only)…"):

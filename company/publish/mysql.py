@@ -11,6 +11,7 @@ UTC. A batch's rows are sent as multi-row `insert ... on duplicate key update` s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -124,6 +125,9 @@ def connect(target: Target) -> MySqlPublisher:
             init_command="set time_zone = '+00:00'",
         )
         _use_database(connection, target.database)
+        if "mariadb" in connection.get_server_info().lower():
+            # A MariaDB behind mysql://: the loader source then sets MariaDB's statement timeout, not MySQL's.
+            target = replace(target, scheme="mariadb")
         return MySqlPublisher(target, connection)
     except Exception as exc:
         failure = target.connection_error(exc)

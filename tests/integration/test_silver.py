@@ -223,10 +223,10 @@ def test_no_raw_pii_outside_the_restricted_schema(
 
 
 def configured_salt() -> str:
-    """The salt the build used: LAKEHOUSE_PII_SALT, else the local default dbt_project.yml names."""
-    project = (Path(__file__).resolve().parents[2] / "dbt" / "dbt_project.yml").read_text()
-    default = re.search(r"env_var\('LAKEHOUSE_PII_SALT', '([^']*)'\)", project)
-    assert default, "dbt_project.yml no longer defaults pii_salt from LAKEHOUSE_PII_SALT"
+    """The salt the build used: LAKEHOUSE_PII_SALT, else the local target's default in profiles.yml."""
+    profiles = (Path(__file__).resolve().parents[2] / "dbt" / "profiles.yml").read_text()
+    default = re.search(r"env_var\('LAKEHOUSE_PII_SALT', '([^']+)'\)", profiles)  # the local target's
+    assert default, "profiles.yml no longer defaults the local target's salt from LAKEHOUSE_PII_SALT"
     return os.environ.get("LAKEHOUSE_PII_SALT", default[1])
 
 

@@ -60,7 +60,7 @@ app_latest as (
 
     -- an app row deleted at the source (its latest version a delete) contributes nothing but its load time
     select
-        stripe_subscription_id,
+        app_versions.stripe_subscription_id,
         if(app_versions._op = 'delete', null, app_versions.subscription_id) as subscription_id,
         if(app_versions._op = 'delete', null, app_versions.user_id) as user_id,
         if(app_versions._op = 'delete', null, app_versions.salesforce_opportunity_id) as salesforce_opportunity_id,
