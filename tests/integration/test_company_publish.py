@@ -121,7 +121,9 @@ def bronze(home: Path, system: str, stream: str, keys: list[str]) -> dict[tuple[
     table = read_table(root.bronze_uri(system, stream))
     data = table.select([name for name in table.column_names if not name.startswith("_")])
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in data.to_pylist():
+    for row, op in zip(data.to_pylist(), table.column("_op").to_pylist(), strict=True):
+        if op == "delete":
+            continue  # a tombstone: the source deleted the row, so the generator's replay has no such key
         assert key_of(row, keys) not in rows, f"{system}.{stream}: key {key_of(row, keys)} is in bronze twice"
         rows[key_of(row, keys)] = comparable(row)
     return rows
