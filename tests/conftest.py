@@ -193,5 +193,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.s3)
         if used & SERVER_FIXTURES or any(name.endswith("_server") and name != "s3_server" for name in used):
             item.add_marker(pytest.mark.servers)
-    # Tests that change the shared company lakehouse go last, so every other test sees it as built.
-    items.sort(key=lambda item: item.get_closest_marker("mutates_company_lakehouse") is not None)
+    # Tests that change the shared company lakehouse go last, so every other test sees it as built; those
+    # marked `last=True` (the erasure, which leaves orders without their erased customer) after them.
+    items.sort(key=_mutation_order)
+
+
+def _mutation_order(item: pytest.Item) -> tuple[bool, bool]:
+    marker = item.get_closest_marker("mutates_company_lakehouse")
+    return marker is not None, bool(marker and marker.kwargs.get("last"))

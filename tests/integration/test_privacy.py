@@ -139,7 +139,7 @@ def _a_customer_in_every_layer(lakehouse: CompanyLakehouse, salt: str) -> str:
         return cursor.fetchall()[0][0].strip().lower()
 
 
-@pytest.mark.mutates_company_lakehouse
+@pytest.mark.mutates_company_lakehouse(last=True)
 def test_an_erased_person_is_in_no_layer_nor_in_time_travel_and_the_audit_does_not_name_them(
     company_lakehouse: CompanyLakehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
