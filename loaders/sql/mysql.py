@@ -9,8 +9,10 @@ as text, unsigned BIGINT as decimal(20,0) in bronze.
 Connection keys: host, replica_host (read there instead of `host`), port, database, user, password,
 sslmode (disable | require | verify-ca | verify-full), sslrootcert, connect_timeout, statement_timeout
 (seconds; `max_statement_time` on MariaDB, `max_execution_time` on MySQL, and on the client: a query
-whose next batch does not arrive within it is abandoned, see `engine.guarded`). ConnectorX opens its
-own connections per query, so there is no pool to tune.
+whose next batch does not arrive within it is abandoned, see `engine.guarded`), flavor (auto | mysql |
+mariadb: which of the two timeout settings the server knows; `auto`, the default, asks the server's
+`VERSION()` once per load when a statement timeout is set). ConnectorX opens its own connections per
+query, so there is no pool to tune.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ SSL_MODES = {
 
 
 class MySqlOptions(ConnectionOptions):
-    flavor: Literal["mariadb", "mysql"] = "mysql"  # which statement-timeout setting the server knows
+    # Which statement-timeout setting the server knows; `auto` asks the server.
+    flavor: Literal["auto", "mariadb", "mysql"] = "auto"
 
 
 class MySqlDialect(Dialect):
@@ -106,6 +109,7 @@ class MySqlEngine(Engine):
         super().__init__(options)
         self.options: MySqlOptions = options
         self.dialect = MySqlDialect(options.database)
+        self._detected_flavor: str | None = None
 
     def connect(self) -> ConnectorXSession:
         return ConnectorXSession(self.url(), self.setup(), self.options.batch_rows, self.options)
@@ -114,11 +118,28 @@ class MySqlEngine(Engine):
         statements = ["SET time_zone = '+00:00'"]
         timeout = self.options.statement_seconds()
         if timeout:
-            if self.options.flavor == "mariadb":
+            if self.flavor() == "mariadb":
                 statements.append(f"SET SESSION max_statement_time = {timeout:g}")
             else:
                 statements.append(f"SET SESSION max_execution_time = {round(timeout * 1000)}")
         return statements
+
+    def flavor(self) -> str:
+        """`mariadb` or `mysql`: as configured, else from the server's VERSION() (asked once)."""
+        if self.options.flavor != "auto":
+            return self.options.flavor
+        if self._detected_flavor is None:
+            import connectorx
+
+            url, sql = self.url(), "SELECT VERSION() AS version"
+            answer = guarded(
+                lambda: connectorx.read_sql(url, sql, return_type="arrow_stream"),
+                self.options.connect_timeout,
+                self.options.statement_seconds(),
+            )
+            version = " ".join(str(value) for batch in answer.batches for value in batch.column(0).to_pylist())
+            self._detected_flavor = "mariadb" if "mariadb" in version.lower() else "mysql"
+        return self._detected_flavor
 
     def url(self) -> str:
         options = self.options

@@ -194,8 +194,7 @@ def my_options(server: MariaDbServer, database: str, **extra: Any) -> dict[str, 
         "database": database,
         "user": "loader",
         "password": "${SQL_TEST_PASSWORD}",
-        "flavor": "mariadb",
-        "statement_timeout": 600,
+        "statement_timeout": 600,  # the loader finds that this is MariaDB (flavor: auto)
         "parallel": 2,
         **extra,
     }

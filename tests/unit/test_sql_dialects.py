@@ -181,6 +181,7 @@ def test_mysql_queries_are_bounded_on_the_client_too(monkeypatch: pytest.MonkeyP
     release = threading.Event()
     monkeypatch.setattr(connectorx, "read_sql", lambda url, sql, **o: stalled_reader(release, first=True))
     options = {"host": "legacy.db", "database": "legacy_systems", "user": "etl", "statement_timeout": 0.2}
+    options["flavor"] = "mysql"  # `auto` would ask the (stalled) server its version first
     try:
         with pytest.raises(SourceError, match="statement_timeout"):
             build(config("mysql", options)).check()
@@ -194,13 +195,35 @@ def test_every_engine_bounds_connects_and_statements_by_default(monkeypatch: pyt
     assert "keepalives_idle=" in postgres, "a dead peer mid-result is noticed"
     redshift = build(config("redshift", {"host": "cluster"})).engine.uri()
     assert "connect_timeout=10" in redshift and "statement_timeout%3D1800000" in redshift
-    mysql = build(config("mysql", {"host": "db"})).engine
+    mysql = build(config("mysql", {"host": "db", "flavor": "mysql"})).engine
     assert "tcp_connect_timeout_ms=10000" in mysql.url()
     assert "SET SESSION max_execution_time = 1800000" in mysql.setup()
     mariadb = build(config("mysql", {"host": "db", "flavor": "mariadb"})).engine
     assert "SET SESSION max_statement_time = 1800" in mariadb.setup()
     none = build(config("postgres", {"host": "db", "statement_timeout": 0})).engine.uri()
     assert "statement_timeout" not in none, "0 means no statement timeout"
+
+
+@pytest.mark.parametrize(
+    ("version", "setting"),
+    [("10.11.6-MariaDB-0+deb12u1", "max_statement_time = 1800"), ("8.0.36", "max_execution_time = 1800000")],
+)
+def test_mysql_flavor_auto_asks_the_server_once(monkeypatch: pytest.MonkeyPatch, version: str, setting: str) -> None:
+    import connectorx
+
+    asked: list[str] = []
+
+    def read_sql(url: str, sql: str, **options: Any) -> pa.RecordBatchReader:
+        asked.append(sql)
+        return pa.RecordBatchReader.from_batches(
+            pa.schema([("version", pa.string())]), [pa.record_batch([pa.array([version])], names=["version"])]
+        )
+
+    monkeypatch.setattr(connectorx, "read_sql", read_sql)
+    engine = build(config("mysql", {"host": "db"})).engine
+    assert f"SET SESSION {setting}" in engine.setup()
+    assert f"SET SESSION {setting}" in engine.setup()
+    assert asked == ["SELECT VERSION() AS version"]
 
 
 def test_snowflake_timeouts_reach_the_connector(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -536,7 +559,13 @@ def test_postgres_uri_carries_tls_timeouts_and_the_replica() -> None:
 
 def test_mysql_url_and_session_setup() -> None:
     options = {"host": "legacy.db", "replica_host": "legacy-ro.db", "database": "legacy_systems", "user": "etl"}
-    options |= {"password": "pw", "sslmode": "verify-ca", "sslrootcert": "/ca.pem", "statement_timeout": 60}
+    options |= {
+        "password": "pw",
+        "sslmode": "verify-ca",
+        "sslrootcert": "/ca.pem",
+        "statement_timeout": 60,
+        "flavor": "mysql",
+    }
     engine = build(config("mysql", options)).engine
     assert engine.url() == (
         "mysql://etl:pw@legacy-ro.db:3306/legacy_systems?tcp_connect_timeout_ms=10000&ssl-mode=VERIFY_CA&ssl-ca=%2Fca.pem"

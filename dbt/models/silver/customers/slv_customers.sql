@@ -65,7 +65,7 @@ resolved as (
             loaded.source_system,
             max(loaded.loaded_at) as loaded_at
         from {{ this }}
-        lateral view inline(_loaded_at_by_source) loaded as source_system, loaded_at
+            lateral view inline(_loaded_at_by_source) loaded as source_system, loaded_at
         group by loaded.source_system
 
     ),
