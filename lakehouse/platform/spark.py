@@ -71,10 +71,22 @@ def find_java() -> str:
     return java
 
 
+# Settings for the small data of a local or test lakehouse (a few hundred thousand rows, two cores);
+# `bench/bench_dbt_build.py` times a build with and without them.
+SMALL_DATA_CONF = {
+    # A few shuffle partitions instead of 200.
+    "spark.sql.shuffle.partitions": os.environ.get("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
+}
+
+
 class SparkThriftServer:
-    def __init__(self, root: LakehouseRoot, endpoint: ThriftEndpoint | None = None) -> None:
+    def __init__(
+        self, root: LakehouseRoot, endpoint: ThriftEndpoint | None = None, conf: dict[str, str] | None = None
+    ) -> None:
+        """`conf` adds Spark settings or overrides the server's own (see `_command`)."""
         self.root = root
         self.endpoint = endpoint or ThriftEndpoint.from_env()
+        self.conf = conf or {}
         root_id = hashlib.sha256(root.uri.encode()).hexdigest()[:12]
         self.server = thrift_process()
         self.home = self.server.state_dir
@@ -135,8 +147,7 @@ class SparkThriftServer:
             ),
             "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.metastore_dir}",
             "spark.sql.session.timeZone": "UTC",
-            # Small local data: a few shuffle partitions instead of 200 keep dbt builds quick.
-            "spark.sql.shuffle.partitions": os.environ.get("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
+            **SMALL_DATA_CONF,
             "spark.ui.enabled": "false",
             "spark.databricks.delta.schema.autoMerge.enabled": "false",
             # Delta answers a bare min/max over a table from its log statistics, and for a date column
@@ -144,6 +155,7 @@ class SparkThriftServer:
             # so `select max(order_date) from sales.fct_orders` from a BI tool would error. Scan instead.
             "spark.databricks.delta.optimizeMetadataQuery.enabled": "false",
             **s3a_conf(),
+            **self.conf,
         }
         command = [
             str(spark_home() / "bin" / "spark-submit"),
