@@ -76,6 +76,9 @@ def find_java() -> str:
 SMALL_DATA_CONF = {
     # A few shuffle partitions instead of 200.
     "spark.sql.shuffle.partitions": os.environ.get("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
+    # Delta rebuilds a table's state from its log with this many tasks each time the table has a new
+    # version (default 50): with dozens of small tables changing during a build, most of them empty.
+    "spark.databricks.delta.snapshotPartitions": "2",
 }
 
 

@@ -21,6 +21,7 @@ in-flight reader or writer of an older version still needs.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import structlog
 
 from lakehouse.catalog import spark_message
 from lakehouse.core.errors import PlatformError
@@ -37,6 +39,7 @@ from lakehouse.privacy.audit import ErasureReport, TableResult, write_audit
 from lakehouse.privacy.subjects import Subject, SubjectMap, pii_salt, salted_hash
 
 MART_DATABASES = {"sales", "marketing", "finance", "hr"}
+log = structlog.get_logger("lakehouse.privacy")
 
 
 @dataclass
@@ -65,16 +68,28 @@ def erase(
     subject = Subject.parse(raw_subject, subject_map.records)
     report = ErasureReport(uuid.uuid4().hex, subject.kind, subject.hash(salt), datetime.now(UTC))
     with spark_session(endpoint, salt) as cursor:
-        person = resolve(root, cursor, subject, subject_map, salt)
-        bronze = [_erase_bronze(root, stream, person, subject_map) for stream in _bronze_streams(subject_map)]
-        report.tables += [result for result in bronze if result is not None]
-        report.tables += _erase_layers(cursor, person, subject_map)
+        with _step("resolve", report.request_id):
+            person = resolve(root, cursor, subject, subject_map, salt)
+        with _step("bronze", report.request_id):
+            bronze = [_erase_bronze(root, stream, person, subject_map) for stream in _bronze_streams(subject_map)]
+            report.tables += [result for result in bronze if result is not None]
+        with _step("layers", report.request_id):
+            report.tables += _erase_layers(cursor, person, subject_map)
         if vacuum:
-            _vacuum(root, cursor, report.touched)
+            with _step("vacuum", report.request_id):
+                _vacuum(root, cursor, report.touched)
             report.vacuumed = True
     report.completed_at = datetime.now(UTC)
     write_audit(root, report)
     return report
+
+
+@contextmanager
+def _step(name: str, request_id: str) -> Iterator[None]:
+    """Log how long a step of the erasure took (the request id, never the subject)."""
+    began = time.perf_counter()
+    yield
+    log.info("privacy.erase.step", step=name, request_id=request_id, seconds=round(time.perf_counter() - began, 1))
 
 
 @contextmanager
