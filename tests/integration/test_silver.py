@@ -7,6 +7,7 @@ unmasked (`unmask_pii`) so the tests can check both sides of the masking rule.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -326,10 +327,7 @@ def test_identity_resolution_matches_the_ground_truth(lakehouse: CompanyLakehous
 
 def test_the_data_classification_seed_mirrors_the_column_meta(lakehouse: CompanyLakehouse) -> None:
     """Masking follows the YAML `meta`; the seed documents it. Every `pii` column is in the seed, alike."""
-    import csv
-    import os
-
-    manifest = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json").read_text())
+    manifest = json.loads((lakehouse.target_dir / "manifest.json").read_text())  # the session build's
     from_meta = {
         (node["name"], column["name"]): column["meta"]["pii"]
         for node in manifest["nodes"].values()
