@@ -44,6 +44,7 @@ SPARK_DEFAULTS = {
     "spark.sql.shuffle.partitions": "200",
     "spark.databricks.delta.snapshotPartitions": "50",
     "spark.sql.codegen.wholeStage": "true",
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "10000",
 }
 PROFILES = {"spark defaults": SPARK_DEFAULTS, "project": {}}
 
@@ -55,7 +56,7 @@ class Timing:
     nodes: int
 
 
-def timed_build(profile: str, conf: dict[str, str], work: Path, company: Path) -> Timing:
+def timed_build(profile: str, conf: dict[str, str], work: Path, company: Path, threads: list[str]) -> Timing:
     home = work / profile.replace(" ", "-")
     shutil.copytree(company, home / "samples" / "company")
     (home / "root").mkdir()
@@ -71,7 +72,7 @@ def timed_build(profile: str, conf: dict[str, str], work: Path, company: Path) -
         load_and_register(root, endpoint, all_sources())
         print(f"{profile}: loaded; dbt build ...", flush=True)
         began = time.perf_counter()
-        outcome = run_dbt(["build", "--vars", QUIET])
+        outcome = run_dbt(["build", *threads, "--vars", QUIET])
         elapsed = time.perf_counter() - began
     finally:
         server.stop()
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.2)
     parser.add_argument("--profile", choices=sorted(PROFILES), action="append", help="only these (repeatable)")
     parser.add_argument("--try", dest="tried", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--threads", type=int, help="dbt threads (default: dbt/profiles.yml's, 2)")
     options = parser.parse_args()
     profiles = {name: PROFILES[name] for name in options.profile or PROFILES}
     if options.tried:
@@ -97,10 +99,11 @@ def main() -> None:
         company = work / "company"
         print(f"generating the company: scale {options.scale:g}, {DAYS} days ...", flush=True)
         generate(company, seed=SEED, scale=options.scale, days=DAYS)
-        timings = [timed_build(name, conf, work, company) for name, conf in profiles.items()]
+        threads = ["--threads", str(options.threads)] if options.threads else []
+        timings = [timed_build(name, conf, work, company, threads) for name, conf in profiles.items()]
 
     print()
-    print(f"dbt build of the company at scale {options.scale:g} (threads from dbt/profiles.yml):")
+    print(f"dbt build of the company at scale {options.scale:g}, {options.threads or 'profile'} threads:")
     for timing in timings:
         print(f"  {timing.profile:<16} {timing.seconds:8.1f} s  ({timing.nodes} nodes)")
     first = timings[0]

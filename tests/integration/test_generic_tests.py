@@ -104,10 +104,10 @@ def fixture_run(spark_local: SparkServer, tmp_path_factory: pytest.TempPathFacto
         env.setenv("DBT_TARGET", "local")
         env.setenv("LAKEHOUSE_THRIFT_HOST", spark_local.endpoint.host)
         env.setenv("LAKEHOUSE_THRIFT_PORT", str(spark_local.endpoint.port))
-        require_success(dbt(["seed", "--threads", "2"], target_path), "seed")
-        run = dbt(["run", "--threads", "2"], target_path)
+        require_success(dbt(["seed", "--threads", "4"], target_path), "seed")
+        run = dbt(["run", "--threads", "4"], target_path)
         require_success(run, "run")
-        result = dbt(["test", "--threads", "2"], target_path, callbacks=[collect])
+        result = dbt(["test", "--threads", "4"], target_path, callbacks=[collect])
     assert result.exception is None, f"dbt test could not run: {result.exception}"
     relations = {node.node.name: node.node.relation_name for node in run.result.results}
     return FixtureRun(spark_local, relations, result, warnings)

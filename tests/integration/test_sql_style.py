@@ -13,7 +13,18 @@ def test_models_pass_sqlfluff(spark_local: SparkServer) -> None:
     # The dbt templater compiles models, and `is_incremental()` asks the server whether tables exist.
     env = {**os.environ, "LAKEHOUSE_THRIFT_PORT": str(spark_local.endpoint.port)}
     done = subprocess.run(
-        [sys.executable, "-m", "sqlfluff", "lint", "dbt/models", "--format", "github-annotation-native"],
+        # Two processes: the dbt templater renders in this one while the other parses and lints.
+        [
+            sys.executable,
+            "-m",
+            "sqlfluff",
+            "lint",
+            "dbt/models",
+            "--processes",
+            "2",
+            "--format",
+            "github-annotation-native",
+        ],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
