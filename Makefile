@@ -3,6 +3,8 @@
 
 PYTHON ?= python3.11
 VENV := .venv
+# pytest-xdist workers for `make test`; each starts its own Spark, S3 and source servers (about 3 GB each)
+TEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -14,7 +16,7 @@ demo: install jars  ## load the bundled sources, build every dbt model, print a 
 test: install jars  ## lint, then every test suite (starts its own Spark, S3 and other servers)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 install: $(STAMP)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lakehouse.core.errors import LakehouseError
 from lakehouse.core.home import PROJECT_DIR
+from lakehouse.platform.process import file_lock
 from lakehouse.platform.spark import ThriftEndpoint
 
 DBT_DIR = PROJECT_DIR / "dbt"
@@ -67,14 +68,17 @@ def install_packages(project_dir: Path = DBT_DIR) -> None:
     """`dbt deps`: the project's own local packages (dbt/packages.yml) into dbt_packages/; no network.
 
     dbt links a local package rather than copying it, so once every package is linked there is
-    nothing to refresh and dbt is not invoked again.
+    nothing to refresh and dbt is not invoked again. Processes that start together (test workers, the
+    Dagster webserver and daemon) link them one at a time: dbt's own linking fails on a link another made.
     """
     from dbt.cli.main import dbtRunner
 
     if _local_packages_linked(project_dir):
         return
-
-    result = dbtRunner().invoke(["deps", "--project-dir", str(project_dir), "--profiles-dir", str(DBT_DIR)])
+    with file_lock(project_dir / "dbt_packages.lock"):
+        if _local_packages_linked(project_dir):
+            return
+        result = dbtRunner().invoke(["deps", "--project-dir", str(project_dir), "--profiles-dir", str(DBT_DIR)])
     if not result.success:
         raise LakehouseError(
             f"dbt deps failed in {project_dir}: {result.exception or 'see the messages above'}",
@@ -111,7 +115,10 @@ def docs_index() -> Path:
 def _local_packages_linked(project_dir: Path) -> bool:
     import yaml
 
-    declared = yaml.safe_load((project_dir / "packages.yml").read_text()).get("packages", [])
+    packages = project_dir / "packages.yml"
+    if not packages.exists():
+        return True  # a project with no packages (the test fixtures)
+    declared = yaml.safe_load(packages.read_text()).get("packages", [])
     if any("local" not in package for package in declared):
         return False
     installed = project_dir / "dbt_packages"

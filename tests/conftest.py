@@ -4,14 +4,18 @@
 - `root`: a fresh lakehouse root per test, once on a local folder and once on the S3 server;
 - `postgres_server` / `mariadb_server`: private PostgreSQL and MariaDB instances (modules create and
   drop their own databases in them);
-- `kafka_server` (Apache Kafka 4.x, KRaft), `mosquitto_server` (MQTT), `moto_server` (Kinesis):
+- `kafka_server` (Apache Kafka 4.x, KRaft), `mosquitto_server` (MQTT; also over TLS with client
+  certificates), `moto_server` (Kinesis):
   the streaming servers (tests/helpers/stream_servers.py); tests use topics and streams of their own;
 - `company_lakehouse`: the generated company loaded and built by dbt, once (tests/helpers/company_lakehouse.py).
 
 Markers are applied from the fixtures a test uses: `spark` (the Thrift server), `s3` (the S3 server),
 `servers` (PostgreSQL, MariaDB and every other `*_server` fixture),
 so `pytest -m "not spark"` is a fast subset. Tests marked
-`mutates_company_lakehouse` run after all the others.
+`mutates_company_lakehouse` run after all the others. `make test` runs two pytest-xdist workers
+(`--dist loadgroup`): the company lakehouse's tests form one group, kept on one worker in that order,
+each other module is a group, and each goes to whichever worker is free (each worker starts its own
+session servers).
 
 Nothing here skips: when Java, the jars, a server binary is missing, the fixture fails with the
 platform's own error, which names the fix (`.ci/run` installs all of them).
@@ -37,6 +41,7 @@ from tests.helpers.stream_servers import KafkaServer, MosquittoServer, MotoServe
 SPARK_FIXTURES = {"spark_local", "company_lakehouse", "spark_factory"}
 S3_FIXTURES = {"s3_server", "s3_env"}
 SERVER_FIXTURES = {"postgres_server", "mariadb_server"}
+COMPANY_FIXTURES = {"company_lakehouse", "next_day"}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -183,6 +188,7 @@ def next_day(company_lakehouse: CompanyLakehouse) -> int:
     return sum(company_lakehouse.load().values())
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the `xdist_group` marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
@@ -193,6 +199,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.s3)
         if used & SERVER_FIXTURES or any(name.endswith("_server") and name != "s3_server" for name in used):
             item.add_marker(pytest.mark.servers)
+        # With `pytest -n N --dist loadgroup` (make test), a group runs on one worker, in this order: every
+        # test of the company lakehouse (built once per session), and otherwise each module (its module-scoped
+        # servers start once, and no two workers share a module's fixed names, such as the SFTP OS user).
+        item.add_marker(pytest.mark.xdist_group("company" if used & COMPANY_FIXTURES else item.nodeid.split("::")[0]))
     # Tests that change the shared company lakehouse go last, so every other test sees it as built; those
     # marked `last=True` (the erasure, which leaves orders without their erased customer) after them.
     items.sort(key=_mutation_order)

@@ -15,11 +15,19 @@
     yet (built before the column existed: every row is read once, and the merge adds the column); with
     no watermark yet (the relation never reached this model), every row is read. A model calling the macro more than once without a
     distinct watermark per call fails to compile.
+
+    A backfill (`--vars '{backfill_start: ..., backfill_end: ...}'`, one day per run of the scheduler's
+    `backfill_loaded_days` job) reads instead the rows loaded in [backfill_start, backfill_end) that the
+    model has already read (up to the watermark): those rows are merged again through today's logic,
+    and the watermark does not move, so rows loaded since the last build are left to the next build.
 -#}
 {% macro loaded_since_last_build(source_alias=none, column='_loaded_at', watermark_column='_loaded_at', watermark_rows=none) -%}
     {%- do check_one_watermark_per_relation(watermark_column, watermark_rows) -%}
+    {%- set window = backfill_window() -%}
     {%- if is_incremental() and watermark_column_exists(watermark_column) -%}
-        where {{ source_alias ~ '.' if source_alias }}{{ column }} > coalesce(
+        {%- set loaded = (source_alias ~ '.' if source_alias else '') ~ column -%}
+        {%- set watermark -%}
+        coalesce(
             (
                 select max(current_rows.{{ watermark_column }})
                 from {{ this }} as current_rows
@@ -32,7 +40,34 @@
             ),
             timestamp '0001-01-01 00:00:00'
         )
+        {%- endset -%}
+        {%- if window %}
+        where
+            {{ loaded }} >= timestamp '{{ window[0] }}'
+            and {{ loaded }} < timestamp '{{ window[1] }}'
+            and {{ loaded }} <= {{ watermark }}
+        {%- else %}
+        where {{ loaded }} > {{ watermark }}
+        {%- endif %}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The backfill window of this invocation, [start, end) as timestamp literals, or none (see above). -#}
+{% macro backfill_window() -%}
+    {%- set window_start, window_end = var('backfill_start', none), var('backfill_end', none) -%}
+    {%- if window_start is none and window_end is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set pattern = '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$' -%}
+    {%- for value in [window_start, window_end] -%}
+        {%- if value is none or not modules.re.match(pattern, value | string) -%}
+            {{ exceptions.raise_compiler_error(
+                "backfill_start and backfill_end must both be set, as dates or ISO timestamps "
+                ~ "(e.g. 2026-03-01T00:00:00+00:00); got backfill_start=" ~ window_start ~ ", backfill_end=" ~ window_end) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return([window_start | string, window_end | string]) }}
 {%- endmacro %}
 
 

@@ -1,9 +1,14 @@
-"""The JVM jars Spark needs beyond the pip `pyspark`: Delta Lake and S3 (`hadoop-aws`).
+"""The JVM jars Spark needs beyond the pip `pyspark`: Delta Lake, S3 (`hadoop-aws`) and `hive-llap-common`.
 
 Versions are derived, not typed twice: Delta from the installed `delta-spark` package, `hadoop-aws`
-from the Hadoop client jars that ship inside `pyspark`. They are resolved from Maven Central with
-Maven (transitively, so `hadoop-aws` brings its AWS SDK bundle) into a cache outside git,
-`~/.cache/lakehouse/jars/spark-<version>/` (override with `LAKEHOUSE_JARS_DIR`).
+from the Hadoop client jars that ship inside `pyspark`, `hive-llap-common` from its Hive jars. They are
+resolved from Maven Central with Maven (transitively, so `hadoop-aws` brings its AWS SDK bundle) into a
+cache outside git, `~/.cache/lakehouse/jars/spark-<version>/` (override with `LAKEHOUSE_JARS_DIR`).
+
+`hive-llap-common` alone (none of its dependencies, which Spark ships): pyspark 4.0 leaves it out, yet
+the Thrift server's Hive function registry loads a UDTF that needs one of its classes; when a session's
+close is the first to touch that registry, the close fails with `NoClassDefFoundError: LlapSigner$Signable`
+and every later Hive call on the server with it (SPARK-51041 added it back to Spark's own tests).
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ SCALA_BINARY = "2.13"
 COMPLETE_MARKER = ".complete"
 # Already on Spark's classpath; copying them again would shadow Spark's own versions.
 PROVIDED_GROUPS = "org.scala-lang,org.antlr"
+# Artifacts taken without their dependencies (Spark ships those, in the versions it was built with).
+JAR_ONLY = {"hive-llap-common"}
+NO_DEPENDENCIES = "<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions>"
 
 
 def spark_home() -> Path:
@@ -36,16 +44,18 @@ class JarSet:
     spark_version: str
     delta_version: str
     hadoop_version: str
+    hive_version: str
 
     @classmethod
     def for_installed(cls) -> JarSet:
-        return cls(version("pyspark"), version("delta-spark"), bundled_hadoop_version())
+        return cls(version("pyspark"), version("delta-spark"), bundled_hadoop_version(), bundled_hive_version())
 
     @property
     def coordinates(self) -> list[tuple[str, str, str]]:
         return [
             ("io.delta", f"delta-spark_{SCALA_BINARY}", self.delta_version),
             ("org.apache.hadoop", "hadoop-aws", self.hadoop_version),
+            ("org.apache.hive", "hive-llap-common", self.hive_version),
         ]
 
     @property
@@ -55,16 +65,17 @@ class JarSet:
 
     def jars(self) -> list[Path]:
         """The cached jars; raises a PlatformError naming the fix when they are missing."""
-        if not (self.folder / COMPLETE_MARKER).exists():
+        if not self._complete():
             raise PlatformError(
-                f"the Delta and hadoop-aws jars for Spark {self.spark_version} are not in {self.folder}",
+                f"the Delta, hadoop-aws and hive-llap-common jars for Spark {self.spark_version}"
+                f" are not in {self.folder}",
                 "run `lakehouse spark setup` (it downloads them from Maven Central once)",
             )
         return sorted(self.folder.glob("*.jar"))
 
     def resolve(self) -> list[Path]:
-        """Download the jars with Maven if they are not cached yet."""
-        if (self.folder / COMPLETE_MARKER).exists():
+        """Download the jars with Maven if they are not cached yet (or were cached for fewer coordinates)."""
+        if self._complete():
             return self.jars()
         mvn = shutil.which("mvn")
         if mvn is None:
@@ -88,12 +99,23 @@ class JarSet:
                 + (done.stdout + done.stderr)[-2000:],
                 "check that Maven Central is reachable from this machine, then run `lakehouse spark setup` again",
             )
-        (self.folder / COMPLETE_MARKER).write_text("\n".join(p.name for p in sorted(self.folder.glob("*.jar"))))
+        names = [p.name for p in sorted(self.folder.glob("*.jar"))]
+        (self.folder / COMPLETE_MARKER).write_text("\n".join([self._signature(), *names]))
         return self.jars()
+
+    def _signature(self) -> str:
+        return "coordinates: " + " ".join(":".join(c) for c in self.coordinates)
+
+    def _complete(self) -> bool:
+        """The cache holds every coordinate's jars (its marker names them: a cache made for fewer is redone)."""
+        marker = self.folder / COMPLETE_MARKER
+        return marker.exists() and marker.read_text().split("\n", 1)[0] == self._signature()
 
     def _pom(self) -> str:
         dependencies = "".join(
-            f"<dependency><groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version></dependency>"
+            f"<dependency><groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version>"
+            + (NO_DEPENDENCIES if a in JAR_ONLY else "")
+            + "</dependency>"
             for g, a, v in self.coordinates
         )
         return (
@@ -110,5 +132,16 @@ def bundled_hadoop_version() -> str:
             return match.group(1)
     raise PlatformError(
         f"no hadoop-client-api jar in {spark_home() / 'jars'}; the pyspark install looks broken",
+        "reinstall the project's Python packages (`make install`)",
+    )
+
+
+def bundled_hive_version() -> str:
+    for jar in (spark_home() / "jars").glob("hive-common-*.jar"):
+        match = re.match(r"hive-common-(.+)\.jar", jar.name)
+        if match:
+            return match.group(1)
+    raise PlatformError(
+        f"no hive-common jar in {spark_home() / 'jars'}; the pyspark install looks broken",
         "reinstall the project's Python packages (`make install`)",
     )

@@ -104,16 +104,9 @@ class ManagedServer:
         self.state_file.unlink(missing_ok=True)
         return None
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self) -> contextlib.AbstractContextManager[None]:
         """Held while a start looks for a running server and launches one: starts happen one at a time."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with (self.state_dir / "start.lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return file_lock(self.state_dir / "start.lock")
 
     def _write_state(self, state: ServerState) -> None:
         handle, temporary = tempfile.mkstemp(dir=self.state_dir, prefix=".server-", suffix=".json")
@@ -227,3 +220,15 @@ def tail(path: Path, lines: int = 25) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes on `path` (created if missing), held for the `with` block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
