@@ -5,6 +5,9 @@ tables and the dbt models over them stay the same) but `type: postgres|mysql`, t
 port, database and user, and the password as a reference to `LAKEHOUSE_<SYSTEM>_PASSWORD`, never the
 value. Streams merge on their primary key by cursor and reconcile keys on every load, so the rows the
 company hard-deletes (erased users, closed stock lines, merged legacy customers) leave bronze too.
+
+The other publishers (`mongodb`, `dynamodb`, `sftp`) say what their source file holds themselves
+(`loader_source()`); `write_source_file` writes any of them.
 """
 
 from __future__ import annotations
@@ -51,19 +54,25 @@ def loader_source(target: Target) -> dict[str, Any]:
     }
 
 
-def source_yaml(target: Target) -> str:
+def source_text(system: str, where: str, source: dict[str, Any]) -> str:
     header = (
-        f"# {target.system}: the generated company as `lakehouse company publish` put it into {target.display()}.\n"
+        f"# {system}: the generated company as `lakehouse company publish` put it into {where}.\n"
         "# Written by that command; publishing again rewrites this file.\n"
     )
-    return header + yaml.safe_dump(loader_source(target), sort_keys=False)
+    return header + yaml.safe_dump(source, sort_keys=False)
+
+
+def source_yaml(target: Target) -> str:
+    return source_text(target.system, target.display(), loader_source(target))
+
+
+def write_source_file(folder: Path, system: str, where: str, source: dict[str, Any]) -> Path:
+    """`<folder>/<system>.yml`; `where` names the server without a secret."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{system}.yml"
+    path.write_text(source_text(system, where, source), encoding="utf-8")
+    return path
 
 
 def write_loader_sources(folder: Path, targets: list[Target]) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for target in targets:
-        path = folder / f"{target.system}.yml"
-        path.write_text(source_yaml(target), encoding="utf-8")
-        written.append(path)
-    return written
+    return [write_source_file(folder, t.system, t.display(), loader_source(t)) for t in targets]

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import pyarrow as pa
 
+from company.manifest import BatchStats
 from company.publish.base import PUBLISH_LOG, table_ddl
-from company.publish.changes import Changes, table_schema
+from company.publish.changes import Changes, read_changes, table_schema
+from company.publish.sources import loader_source
 from company.publish.target import Target
 from company.spec import StreamDef
 from company.systems import SYSTEMS
@@ -63,6 +66,16 @@ class SqlPublisher:
         return None
 
     # --- shared ------------------------------------------------------------------------------------
+
+    @property
+    def system(self) -> str:
+        return self.target.system
+
+    def read(self, folder: Path, spec: StreamDef, stats: BatchStats) -> Changes:
+        return read_changes(folder, spec, stats)
+
+    def loader_source(self) -> dict[str, Any]:
+        return loader_source(self.target)
 
     def table_name(self, spec: StreamDef) -> str:
         return ".".join(spec.native_name.split(".")[1:])

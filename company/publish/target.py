@@ -2,10 +2,12 @@
 
     postgresql://USER[:PASSWORD]@HOST[:PORT][/DATABASE][?sslmode=...&sslrootcert=...]
     mysql://USER[:PASSWORD]@HOST[:PORT][/DATABASE]          (mariadb:// too)
+    mongodb://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE][?authSource=admin&...]
 
 A password left out of the URI is read from `LAKEHOUSE_<SYSTEM>_PASSWORD`, the variable the written
 source files reference, so it need not appear on a command line. The database defaults to the real
-system's own (`company_production`, `legacy_systems`).
+system's own (`company_production`, `legacy_systems`, `company_analytics`). A MongoDB URI may name no
+user: a server without authentication.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class Engine:
 ENGINES = {
     "postgres": Engine("postgres", "PostgreSQL", ("postgresql", "postgres"), 5432, "postgres", "--postgres"),
     "mysql": Engine("mysql", "MySQL/MariaDB", ("mysql", "mariadb"), 3306, "root", "--mysql"),
+    "mongodb": Engine("mongodb", "MongoDB", ("mongodb",), 27017, "", "--mongodb"),
 }
 
 
@@ -66,7 +69,8 @@ class Target:
 
     def display(self) -> str:
         """The URI without the password: safe to print and to write into files."""
-        return f"{self.scheme}://{self.user}@{self.netloc}/{self.database}"
+        user = f"{self.user}@" if self.user else ""
+        return f"{self.scheme}://{user}{self.netloc}/{self.database}"
 
     def redactor(self) -> Redactor:
         return Redactor([self.password] if self.password else [])
@@ -83,15 +87,17 @@ class Target:
 
     def _fix_for(self, message: str) -> str:
         option, variable = self.engine.option, password_variable(self.system)
-        if "to database" in message or "permission denied" in message:
+        if "to database" in message or "permission denied" in message or "not authorized" in message:
             return (
                 f"grant {self.user!r} the right to use (and, for MySQL, create) the database {self.database!r}, "
                 f"or name a database it may use in {option}"
             )
         if any(word in message for word in ("password", "authentication", "access denied")):
+            where = " (a MongoDB user defined in another database needs ?authSource=THAT_DATABASE)"
             return (
                 f"check the user and password: give them in {option} "
                 f"({self.scheme}://USER:PASSWORD@HOST:PORT/DATABASE) or set {variable}"
+                f"{where if self.system == 'mongodb' else ''}"
             )
         if "database" in message and ("does not exist" in message or "unknown" in message):
             return f"create the database {self.database!r} on the server, or name an existing one in {option}"

@@ -31,6 +31,33 @@ def company_publish(
             "The database defaults to legacy_systems (created if missing), the password to $LAKEHOUSE_MYSQL_PASSWORD.",
         ),
     ] = None,
+    mongodb: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAKEHOUSE_MONGODB_URI",
+            help="mongodb://USER:PASSWORD@HOST:PORT/DATABASE (add ?authSource=admin for a user defined there): "
+            "receives the collections user_sessions, product_reviews. The database defaults to company_analytics, "
+            "the password to $LAKEHOUSE_MONGODB_PASSWORD; a URI without a user is a server without authentication.",
+        ),
+    ] = None,
+    dynamodb: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAKEHOUSE_DYNAMODB_ENDPOINT",
+            help="DynamoDB endpoint URL (a local moto server, or https://dynamodb.REGION.amazonaws.com): receives "
+            "the tables user_preferences, session_data, with streams. Credentials and region come from the AWS "
+            "environment.",
+        ),
+    ] = None,
+    sftp: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAKEHOUSE_SFTP_URI",
+            help="sftp://USER@HOST:PORT/PATH: receives the vendor and partner file drops (PATH plays /outbound, "
+            "its default). The password comes from $LAKEHOUSE_SFTP_PASSWORD, or a key file from "
+            "$LAKEHOUSE_SFTP_PRIVATE_KEY.",
+        ),
+    ] = None,
     kafka: Annotated[
         str | None,
         typer.Option(
@@ -56,19 +83,21 @@ def company_publish(
     days: Annotated[int, typer.Option(min=0, help="First simulate N more days of changes, each one batch.")] = 0,
     scale: Annotated[float, typer.Option(help="Size of the generated company on first run (1 ≈ 150k rows).")] = 1.0,
     replace: Annotated[
-        bool, typer.Option(help="Drop the company's tables on the servers first, then publish every batch.")
+        bool,
+        typer.Option(help="Drop the company's tables (and SFTP files) on the servers first, then publish every batch."),
     ] = False,
     sources_dir: Annotated[
         Path | None,
-        typer.Option(help="Where to write the SQL loaders' source files (default $LAKEHOUSE_HOME/sources/local)."),
+        typer.Option(help="Where to write the loaders' source files (default $LAKEHOUSE_HOME/sources/local)."),
     ] = None,
 ) -> None:
-    """Put the generated company into real servers (PostgreSQL, MySQL, Kafka, Kinesis, MQTT), for the real loaders.
+    """Put the generated company into real servers (PostgreSQL, MySQL, MongoDB, DynamoDB, SFTP, Kafka, Kinesis, MQTT).
 
     Generates the company on first use (as `lakehouse demo` does), publishes every batch a server does
-    not hold yet (an upsert by primary key plus the day's deletes, one transaction per batch), and
-    writes source files for `lakehouse load` (type postgres / mysql, the password read from an
-    environment variable; type kafka / kinesis / mqtt for the event streams, each message published once).
+    not hold yet (an upsert by primary key plus the day's deletes, one transaction per batch where the
+    server has transactions; on SFTP one file per day), and writes source files for `lakehouse load`
+    (type postgres / mysql / mongodb / dynamodb / files, secrets read from environment variables; type
+    kafka / kinesis / mqtt for the event streams, each message published once).
     """
     from company.publish.command import run_publish
 
@@ -76,6 +105,9 @@ def company_publish(
         console,
         postgres=postgres,
         mysql=mysql,
+        mongodb=mongodb,
+        dynamodb=dynamodb,
+        sftp=sftp,
         kafka=kafka,
         kinesis=kinesis,
         mqtt=mqtt,

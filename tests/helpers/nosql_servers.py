@@ -2,13 +2,19 @@
 
 - `FerretDbServer`: FerretDB v1 with its SQLite backend, the MongoDB wire protocol
   (built by `.ci/install.d/ferretdb.sh` into ~/.cache/lakehouse/ferretdb/bin). It has no change
-  streams, so the MongoDB loader's fallback to the update field is what runs against it.
+  streams, so the MongoDB loader's fallback to the update field is what runs against it. Given a
+  `user`, it runs with FerretDB's SCRAM authentication (`--test-enable-new-auth`) and that user,
+  defined in `admin`, with a fresh random password: the only one it accepts.
 - `MotoServer`: moto's DynamoDB (and DynamoDB Streams) in server mode, in a thread of the test process.
+  moto keeps one state per process: every server a test session starts shows the same tables, so a
+  module keeps apart by table name or region.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +31,8 @@ from tests.helpers.spark import free_port
 class FerretDbServer:
     port: int = field(default_factory=free_port)
     folder: Path | None = None
+    user: str = ""  # empty: no authentication
+    password: str = field(default_factory=lambda: "Mongo-" + secrets.token_urlsafe(12), repr=False)
     _process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> FerretDbServer:
@@ -35,8 +43,12 @@ class FerretDbServer:
         command = [binary, "--handler=sqlite", f"--sqlite-url=file:{self.folder / 'data'}/"]
         command += [f"--listen-addr=127.0.0.1:{self.port}", f"--state-dir={self.folder}", "--telemetry=disable"]
         command += [f"--debug-addr=127.0.0.1:{free_port()}", "--log-level=WARN"]
+        environment = dict(os.environ)
+        if self.user:
+            command += ["--test-enable-new-auth", "--setup-database=admin", f"--setup-username={self.user}"]
+            environment["FERRETDB_SETUP_PASSWORD"] = self.password  # not on the command line
         with log.open("wb") as out:
-            self._process = subprocess.Popen(command, stdout=out, stderr=out)
+            self._process = subprocess.Popen(command, stdout=out, stderr=out, env=environment)
         _wait_until(self._ready, "FerretDB", log)
         return self
 
@@ -52,7 +64,8 @@ class FerretDbServer:
     def client(self) -> Any:
         import pymongo
 
-        return pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=10_000, tz_aware=True)
+        credentials = {"username": self.user, "password": self.password, "authSource": "admin"} if self.user else {}
+        return pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=10_000, tz_aware=True, **credentials)
 
     def stop(self) -> None:
         _stop(self._process)
