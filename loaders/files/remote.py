@@ -2,9 +2,9 @@
 
     path: ../samples/shop                          # a local folder (relative to the source file)
     url: sftp://etl@files.example.com:22/outbound  # SFTP (paramiko): password or private_key
-    url: ftp://reports.example.com/reports         # FTP; ftps:// for explicit TLS
+    url: ftp://reports.example.com/reports         # FTP; ftps:// for explicit TLS (ca_file: a private CA)
     url: s3://company-landing/3pl                  # S3 (endpoint_url for S3-compatible stores)
-    url: gs://company-gcs-data                     # Google Cloud Storage
+    url: gs://company-gcs-data                     # Google Cloud Storage (STORAGE_EMULATOR_HOST honoured)
     url: az://company-data/powerbi_exports         # Azure Blob Storage (account_name, account_key)
 
 Credentials are accepted only as `${ENV}` (or `${secretsmanager:...}`) references, never written
@@ -13,14 +13,20 @@ into the file or the URL; a literal secret is a configuration error that says so
 
 from __future__ import annotations
 
+import os
+import ssl
+from datetime import timedelta
+from ftplib import FTP_TLS
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
+from fsspec.implementations.ftp import FTPFileSystem
 from pydantic import BaseModel, ConfigDict
 
 from lakehouse.core.errors import ConfigError
 from loaders.core.config import SourceConfig
-from loaders.files.stores import FileStore, LocalStore, RemoteStore
+from loaders.files.stores import FileStore, LocalStore, ObjectStoreFileSystem, RemoteStore
 
 Protocol_ = Literal["file", "sftp", "ftp", "ftps", "s3", "gs", "az"]
 ALIASES = {"gcs": "gs", "abfs": "az", "abfss": "az", "azure": "az", "local": "file"}
@@ -42,6 +48,7 @@ class FilesOptions(BaseModel):
     password: str | None = None
     private_key: str | None = None  # SFTP: a private key file
     private_key_passphrase: str | None = None
+    ca_file: str | None = None  # FTPS: the CA (or the server's own certificate) to verify the server by
     endpoint_url: str | None = None  # S3, GCS, Azure: an emulator or S3-compatible store
     region: str | None = None
     access_key_id: str | None = None
@@ -135,27 +142,49 @@ def _sftp(options: FilesOptions, protocol: str, host: str, port: int | None, use
     return fs
 
 
-def _ftp(options: FilesOptions, protocol: str, host: str, port: int | None, user: str | None) -> Any:
-    from fsspec.implementations.ftp import FTPFileSystem
+class VerifiedFtpsFileSystem(FTPFileSystem):
+    """FTPS (explicit TLS) that verifies the server's certificate and protects every data connection.
 
+    fsspec's own `tls=True` uses ftplib's default context, which accepts any certificate, and when it
+    reconnects after an aborted transfer it does not ask for a protected data channel again.
+    """
+
+    def __init__(self, host: str, *, context: ssl.SSLContext, **kwargs: Any) -> None:
+        self._context = context
+        super().__init__(host, **kwargs)
+
+    def _connect(self) -> None:
+        self.ftp = FTP_TLS(context=self._context, timeout=self.timeout, encoding=self.encoding)
+        self.ftp.connect(self.host, self.port)
+        self.ftp.login(*self.cred)
+        self.ftp.prot_p()
+
+
+def _ftp(options: FilesOptions, protocol: str, host: str, port: int | None, user: str | None) -> Any:
+    kwargs: dict[str, Any] = {"port": port or 21, "username": user or "anonymous", "password": options.password or ""}
+    kwargs |= {"timeout": options.timeout, "skip_instance_cache": True}
+    context = _tls_context(options) if protocol == "ftps" else None
     try:
-        fs = FTPFileSystem(
-            host,
-            port=port or 21,
-            username=user or "anonymous",
-            password=options.password or "",
-            timeout=options.timeout,
-            tls=protocol == "ftps",
-            skip_instance_cache=True,
-        )
+        if context is not None:
+            fs = VerifiedFtpsFileSystem(host, context=context, **kwargs)
+        else:
+            fs = FTPFileSystem(host, **kwargs)
     except Exception as exc:
         raise _connection_error(protocol, host, port, exc) from None
     return fs
 
 
-def _s3(options: FilesOptions, protocol: str, host: str, port: int | None, user: str | None) -> Any:
-    import os
+def _tls_context(options: FilesOptions) -> ssl.SSLContext:
+    """The system's CAs, or `ca_file`; the server's name (or IP address) must match its certificate."""
+    if options.ca_file and not Path(options.ca_file).is_file():
+        raise ConfigError(
+            f"files source: key `options.ca_file` names {options.ca_file}, which is not a file",
+            "point it at the PEM file of the CA (or of the server's own certificate) that signs the server",
+        )
+    return ssl.create_default_context(cafile=options.ca_file)
 
+
+def _s3(options: FilesOptions, protocol: str, host: str, port: int | None, user: str | None) -> Any:
     from pyarrow.fs import S3FileSystem
 
     kwargs: dict[str, Any] = {}
@@ -171,12 +200,21 @@ def _s3(options: FilesOptions, protocol: str, host: str, port: int | None, user:
 
 
 def _gcs(options: FilesOptions, protocol: str, host: str, port: int | None, user: str | None) -> Any:
+    """Google's default credentials, or none (`anonymous`, or an emulator named by STORAGE_EMULATOR_HOST).
+
+    Like Google's own clients, STORAGE_EMULATOR_HOST (`host:port` or a URL; plain HTTP unless it says
+    https) points the client at an emulator and drops the credentials; `endpoint_url` wins over it.
+    """
     from pyarrow.fs import GcsFileSystem
 
-    kwargs: dict[str, Any] = {"anonymous": options.anonymous}
+    kwargs: dict[str, Any] = {"anonymous": options.anonymous, "retry_time_limit": timedelta(seconds=options.timeout)}
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST")
     if options.endpoint_url:
         parts = urlsplit(options.endpoint_url)
         kwargs |= {"endpoint_override": parts.netloc, "scheme": parts.scheme or "https"}
+    elif emulator:
+        parts = urlsplit(emulator if "://" in emulator else f"http://{emulator}")
+        kwargs |= {"endpoint_override": parts.netloc, "scheme": parts.scheme, "anonymous": True}
     return _wrapped(GcsFileSystem(**kwargs))
 
 
@@ -196,19 +234,22 @@ def _azure(options: FilesOptions, protocol: str, host: str, port: int | None, us
 
 
 def _wrapped(arrow_fs: Any) -> Any:
-    from fsspec.implementations.arrow import ArrowFSWrapper
-
-    return ArrowFSWrapper(arrow_fs, skip_instance_cache=True)
+    return ObjectStoreFileSystem(arrow_fs, skip_instance_cache=True)
 
 
 def _connection_error(protocol: str, host: str, port: int | None, exc: BaseException) -> Exception:
+    from lakehouse.core.errors import SourceError
     from loaders.core.retry import TransientSourceError
 
     where = f"{protocol}://{host}:{port}"
     text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return SourceError(
+            f"cannot verify the TLS certificate of {where}: {exc.verify_message}",
+            "if the server's certificate is signed by a private CA (or by itself), set options.ca_file "
+            "to that CA's PEM file (or the server's certificate); the name in the URL must be one it names",
+        )
     if "auth" in text.lower() or "password" in text.lower() or "login" in text.lower():
-        from lakehouse.core.errors import SourceError
-
         return SourceError(
             f"cannot log in to {where}: {text}", "check options.username and the password or private key it references"
         )

@@ -6,8 +6,9 @@ The stream decides from the stat whether a file may have changed and from the di
 really did, so a file dropped again with the same content is not loaded twice.
 
 Remote stores are fsspec file systems: SFTP (paramiko), FTP/FTPS (ftplib), and S3, Google Cloud
-Storage and Azure Blob through pyarrow's own clients wrapped as fsspec file systems. A remote file
-is downloaded to a temporary file (streamed, bounded memory) and removed once it has been read.
+Storage and Azure Blob through pyarrow's own clients wrapped as fsspec file systems
+(`ObjectStoreFileSystem`). A remote file is downloaded to a temporary file (streamed, bounded memory)
+and removed once it has been read.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from fsspec.implementations.arrow import ArrowFSWrapper
+
+from lakehouse.core.errors import LakehouseError
 from loaders.core.retry import TransientSourceError
 
 CHUNK_BYTES = 1 << 20
@@ -111,6 +115,8 @@ class RemoteStore:
             matches = self.fs.glob(glob, detail=True)
         except FileNotFoundError:
             return {}
+        except LakehouseError:  # refused credentials or certificate, bad options: says what to fix
+            raise
         except Exception as exc:  # a dropped connection or a refused listing: worth another try
             raise TransientSourceError(f"cannot list {self.describe(pattern)}: {type(exc).__name__}: {exc}") from None
         found = {}
@@ -159,3 +165,41 @@ def _mtime(info: dict[str, Any]) -> str:
         return "".join(ch for ch in str(value) if ch.isalnum())
     etag = info.get("ETag") or info.get("etag")
     return "".join(ch for ch in str(etag) if ch.isalnum()) if etag else "0"
+
+
+class ObjectStoreFileSystem(ArrowFSWrapper):
+    """pyarrow's S3, GCS or Azure client as an fsspec file system that finds files with one recursive listing.
+
+    fsspec's `find` (under `glob`) walks the tree folder by folder. Object stores have no folders, only
+    names with `/`, and pyarrow's GCS client lists a "folder" without the folders below it unless
+    someone wrote folder marker objects, which uploaders (and this loader's users) mostly do not: a
+    pattern with a wildcard folder (`*/orders.csv`) found nothing there. One recursive listing under
+    the pattern's fixed prefix sees every object, and costs one request per page, not one per folder.
+    """
+
+    def find(
+        self, path: str, maxdepth: int | None = None, withdirs: bool = False, detail: bool = False, **kwargs: Any
+    ) -> Any:
+        from pyarrow.fs import FileSelector, FileType
+
+        root = self._strip_protocol(path).rstrip("/")
+        try:
+            infos = self.fs.get_file_info(FileSelector(root, recursive=True, allow_not_found=True))
+        except NotADirectoryError:
+            infos = []
+        found: dict[str, dict[str, Any]] = {}
+        for info in infos:
+            parts = _relative(info.path, root).split("/")
+            if info.type == FileType.File and (maxdepth is None or len(parts) <= maxdepth):
+                found[info.path] = self._make_entry(info)
+            if withdirs:  # the folders a name implies, whether or not a marker object exists
+                last = len(parts) if info.type == FileType.Directory else len(parts) - 1
+                for depth in range(1, min(last, maxdepth or last) + 1):
+                    folder = posixpath.join(root, *parts[:depth])
+                    found.setdefault(folder, {"name": folder, "size": 0, "type": "directory", "mtime": None})
+        if withdirs and found and root:
+            found.setdefault(root, {"name": root, "size": 0, "type": "directory", "mtime": None})
+        if not found and root and self.isfile(root):
+            found[root] = self.info(root)
+        names = sorted(found)
+        return {name: found[name] for name in names} if detail else names

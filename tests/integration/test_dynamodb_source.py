@@ -1,15 +1,16 @@
 """The DynamoDB loader against moto's DynamoDB and DynamoDB Streams in server mode.
 
-The company's DynamoDB tables are written from the generator's export files (typed items) into
-tables with a stream; the first load scans them in parallel segments, the company's next day is
-applied (puts and TTL deletes), and the second load reads only the stream's new records: bronze
-then holds every live item as the generator's latest version and every deleted one as a tombstone.
+The company's DynamoDB tables are published by the company's DynamoDB publisher (what `lakehouse
+company publish --dynamodb` runs: tables with a stream of new and old images, the generator's export
+files' typed items put as written); the first load scans them in parallel segments, the company's
+next day is published (puts and TTL deletes), and the second load reads only the stream's new
+records: bronze then holds every live item as the generator's latest version and every deleted one
+as a tombstone.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ import pytest
 import yaml
 
 from company.api import generate, generate_increment
+from company.publish import dynamodb
+from company.publish.base import publish_folder
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import load_source_config
 from loaders.dynamodb import items_to_arrow
@@ -41,19 +44,22 @@ def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
-def publish(server: MotoServer, tables: dict[str, str], folder: Path, batch: str) -> dict[str, int]:
-    """Apply one generated batch: put every item, delete every deleted key. Returns changes per stream."""
-    client = server.client()
-    changes = {}
-    for stream, table in tables.items():
-        items = [row["Item"] for row in lines(folder / "dynamodb" / stream / f"{batch}.jsonl")]
-        for item in items:
-            client.put_item(TableName=table, Item=item)
-        deletes = lines(folder / "dynamodb" / stream / "deletes" / f"{batch}.jsonl")
-        for row in deletes:
-            client.delete_item(TableName=table, Key={KEYS[stream]: row[KEYS[stream]]})
-        changes[stream] = len(items) + len(deletes)
-    return changes
+def publish(server: MotoServer, folder: Path, *, replace: bool = False) -> dict[str, int]:
+    """Publish the batches the tables lack with the company's publisher; the changes (puts + deletes) per stream.
+
+    moto keeps one state per process, shared by every server it runs: `replace` drops what another
+    module may have left in the region's tables of the same names.
+    """
+    with pytest.MonkeyPatch.context() as env:  # the publisher takes its credentials from the AWS environment
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_REGION", "us-east-1")
+        publisher = dynamodb.connect(server.endpoint)
+        try:
+            reports = publish_folder(folder, publisher, "dynamodb", replace=replace)
+        finally:
+            publisher.close()
+    return {report.stream: report.upserted + report.deletes for report in reports}
 
 
 def expected_items(folder: Path, stream: str, batches: list[str]) -> tuple[dict[str, Any], set[str]]:
@@ -88,28 +94,18 @@ def test_company_tables_land_by_parallel_scan_then_the_next_day_through_the_stre
 ) -> None:
     company = tmp_path / "company"
     generate(company, scale=SCALE, days=HISTORY_DAYS)
-    client = moto_server.client()
-    tables = {stream: f"{stream}_{uuid.uuid4().hex[:6]}" for stream in KEYS}
-    for stream, table in tables.items():
-        client.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": KEYS[stream], "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": KEYS[stream], "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
     [history] = sorted(json.loads((company / "manifest.json").read_text())["batches"])
-    publish(moto_server, tables, company, history)
+    publish(moto_server, company, replace=True)
     streams = [
         {
             "name": stream,
-            "table": table,
+            "table": stream,  # the real system's table name, as the publisher creates it
             "primary_key": [KEYS[stream]],
             "mode": "merge",
             "segments": 3,
             "batch_rows": 25,
         }
-        for stream, table in tables.items()
+        for stream in KEYS
     ]
     options = {"endpoint_url": moto_server.endpoint, "region": "us-east-1"}
     options |= {"access_key_id": "${TEST_DDB_KEY}", "secret_access_key": "${TEST_DDB_SECRET}"}
@@ -129,7 +125,7 @@ def test_company_tables_land_by_parallel_scan_then_the_next_day_through_the_stre
 
         generate_increment(company, HISTORY_DAYS, scale=SCALE)
         day = sorted(json.loads((company / "manifest.json").read_text())["batches"])[-1]
-        changes = publish(moto_server, tables, company, day)
+        changes = publish(moto_server, company)
         second = {r.stream: r for r in load_source(root, load_source_config(source))}
     assert sum(changes.values()) > 0
     for stream in KEYS:

@@ -1,7 +1,8 @@
 """The MongoDB loader against FerretDB v1 (the MongoDB wire protocol over SQLite, no change streams).
 
-The company's MongoDB collections are written into FerretDB from the generator's mongoexport files;
-a load lands them (full load over parallel `_id` ranges), the company's next day is applied, and a
+The company's MongoDB collections are published into FerretDB by the company's MongoDB publisher
+(what `lakehouse company publish --mongodb` runs: the generator's mongoexport files, dirty lines left
+out); a load lands them (full load over parallel `_id` ranges), the company's next day is applied, and a
 second load reads only what changed (the update field: FerretDB has no change streams, and the
 loader says so in its log). Bronze then holds, per document, exactly the generator's latest version.
 A load killed with SIGKILL and re-run leaves every document exactly once.
@@ -19,9 +20,12 @@ from typing import Any
 import pytest
 import structlog
 import yaml
-from bson import json_util
 
 from company.api import generate, generate_increment
+from company.publish import mongodb, parse_target
+from company.publish.base import publish_folder
+from company.publish.changes import load_manifest
+from company.systems import SYSTEMS
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import load_source_config
 from loaders.mongodb.arrow import plain
@@ -52,29 +56,19 @@ def source_file(folder: Path, server: FerretDbServer, database: str, streams: li
     return path
 
 
-def documents(path: Path) -> list[dict[str, Any]]:
-    return [json_util.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def publish(server: FerretDbServer, database: str, folder: Path, batch: str) -> dict[str, list[Any]]:
-    """Apply one generated batch to the collections: upserts by `_id`, then deletes. Returns the upserts."""
-    db = server.client()[database]
-    applied = {}
-    for stream in ("user_sessions", "product_reviews"):
-        rows = (
-            documents(folder / "mongodb" / stream / f"{batch}.jsonl")
-            if (folder / "mongodb" / stream / f"{batch}.jsonl").exists()
-            else []
-        )
-        for row in rows:
-            if "_id" in row:
-                db[stream].replace_one({"_id": row["_id"]}, row, upsert=True)
-            else:  # the generator's dirty exports hold a few documents without one: the server assigns it
-                db[stream].insert_one(row)
-        deletes = folder / "mongodb" / stream / "deletes" / f"{batch}.jsonl"
-        for row in documents(deletes) if deletes.exists() else []:
-            db[stream].delete_one({"_id": row["_id"]})
-        applied[stream] = rows
+    """Publish the batches the server lacks (here: `batch`) with the company's publisher; the documents written."""
+    publisher = mongodb.connect(parse_target("mongodb", f"{server.uri}{database}"))
+    try:
+        written = load_manifest(folder).systems["mongodb"].streams
+        applied = {
+            spec.stream: publisher.read(folder, spec, written[spec.stream].batches[batch]).upserts
+            for spec in SYSTEMS["mongodb"].streams
+        }
+        reports = publish_folder(folder, publisher, "mongodb")
+    finally:
+        publisher.close()
+    assert {r.stream: r.upserted for r in reports} == {stream: len(docs) for stream, docs in applied.items()}
     return applied
 
 

@@ -1,11 +1,13 @@
-"""Remote file drops: the files family reading SFTP (OpenSSH), FTP (pyftpdlib) and S3 (SeaweedFS).
+"""Remote file drops: the files family reading SFTP (OpenSSH), FTP and FTPS (pyftpdlib), S3 (SeaweedFS),
+Google Cloud Storage (fake-gcs-server) and Azure Blob (Azurite).
 
-The company's file systems (`sftp`, `ftp`, `s3`) are put on real servers as their generator wrote them;
-bronze must hold exactly the rows a load of the same generated files from a local folder gives, after
-the history and again after the company's next day (which must read only the new day's files).
-Each file is loaded once: dropped again with the same content it is only recorded; changed, it loads
-again; unreadable, it is quarantined whole (one record naming its path) and the other files load.
-A load over SFTP killed with SIGKILL and re-run leaves every row exactly once.
+The company's file systems (`sftp`, `ftp`, `s3`, `google_cloud_storage`, `azure_blob_storage`) are put on
+real servers as their generator wrote them; bronze must hold exactly the rows a load of the same generated
+files from a local folder gives, after the history and again after the company's next day (which must
+read only the new day's files). Each file is loaded once: dropped again with the same content it is only
+recorded; changed, it loads again; unreadable, it is quarantined whole (one record naming its path) and
+the other files load. FTPS verifies the server's certificate. A load over SFTP killed with SIGKILL and
+re-run leaves every row exactly once.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ import pytest
 import yaml
 
 from company.api import generate, generate_increment
+from lakehouse.core.errors import SourceError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.core.config import load_source_config
 from loaders.pipeline import load_source
-from tests.helpers.file_servers import FtpServer, OpenSshServer
+from tests.helpers.file_servers import AzuriteServer, FakeGcsServer, FtpServer, OpenSshServer
 from tests.helpers.loader_io import bronze_rows, quarantine_rows
 from tests.integration import test_loader_crash as crash
 from tests.integration.test_loader_crash import crash_and_recover, make_source, roots
@@ -33,6 +36,8 @@ from tests.integration.test_loader_crash import crash_and_recover, make_source, 
 HISTORY_DAYS = 12  # ends on a Monday: the next day (a Tuesday) brings vendor feeds and legacy reports
 SCALE = 0.05
 EMBEDDED = Path(__file__).resolve().parents[2] / "sources" / "embedded"
+GCS_BUCKET = "company-gcs-data"
+AZURE_CONTAINER = "company-data"
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +52,33 @@ def ftp_server() -> Iterator[FtpServer]:
     server = FtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def ftps_server() -> Iterator[FtpServer]:
+    server = FtpServer(tls=True).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def gcs_server() -> Iterator[FakeGcsServer]:
+    server = FakeGcsServer().start()
+    try:
+        server.create_bucket(GCS_BUCKET)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def azurite_server() -> Iterator[AzuriteServer]:
+    server = AzuriteServer().start()
+    try:
+        server.client().create_dir(AZURE_CONTAINER)
+        yield server
+    finally:
+        server.stop()
 
 
 @dataclass
@@ -81,7 +113,8 @@ def ftp_drop(server: FtpServer, monkeypatch: pytest.MonkeyPatch) -> Drop:
         target.write_bytes(content)
 
     monkeypatch.setenv("TEST_FTP_PASSWORD", server.password)
-    return Drop(put, {"url": server.url(prefix), "password": "${TEST_FTP_PASSWORD}"})
+    options = {"url": server.url(prefix), "password": "${TEST_FTP_PASSWORD}"}
+    return Drop(put, options | ({"ca_file": str(server.certificate)} if server.tls else {}))
 
 
 def s3_drop(request: pytest.FixtureRequest) -> Drop:
@@ -97,6 +130,37 @@ def s3_drop(request: pytest.FixtureRequest) -> Drop:
     return Drop(put, options)
 
 
+def gcs_drop(server: FakeGcsServer, monkeypatch: pytest.MonkeyPatch, *, through: str = "options") -> Drop:
+    """Objects uploaded through the emulator's JSON API; the source finds the emulator by its options
+    (`endpoint_url`, `anonymous`) or, as Google's clients do, by STORAGE_EMULATOR_HOST alone."""
+    prefix = f"drops/{uuid.uuid4().hex[:8]}"
+
+    def put(name: str, content: bytes) -> None:
+        server.put(GCS_BUCKET, f"{prefix}/{name}", content)
+
+    url = f"gs://{GCS_BUCKET}/{prefix}"
+    if through == "env":
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"127.0.0.1:{server.port}")
+        return Drop(put, {"url": url})
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    return Drop(put, {"url": url, "endpoint_url": server.endpoint, "anonymous": True})
+
+
+def azure_drop(server: AzuriteServer, monkeypatch: pytest.MonkeyPatch) -> Drop:
+    client = server.client()
+    prefix = f"drops/{uuid.uuid4().hex[:8]}"
+
+    def put(name: str, content: bytes) -> None:
+        # compression=None: pyarrow would otherwise gzip a name ending in .gz on the way up
+        with client.open_output_stream(f"{AZURE_CONTAINER}/{prefix}/{name}", compression=None) as out:
+            out.write(content)
+
+    monkeypatch.setenv("TEST_AZURE_ACCOUNT_KEY", server.key)
+    options = {"url": f"az://{AZURE_CONTAINER}/{prefix}", "endpoint_url": server.endpoint}
+    options |= {"account_name": server.account, "account_key": "${TEST_AZURE_ACCOUNT_KEY}"}
+    return Drop(put, options)
+
+
 def make_drop(kind: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Drop:
     if kind == "sftp":
         return sftp_drop(request.getfixturevalue("sftp_server"), monkeypatch)
@@ -104,6 +168,14 @@ def make_drop(kind: str, request: pytest.FixtureRequest, monkeypatch: pytest.Mon
         return sftp_drop(request.getfixturevalue("sftp_server"), monkeypatch, auth="key")
     if kind == "ftp":
         return ftp_drop(request.getfixturevalue("ftp_server"), monkeypatch)
+    if kind == "ftps":
+        return ftp_drop(request.getfixturevalue("ftps_server"), monkeypatch)
+    if kind == "gcs":
+        return gcs_drop(request.getfixturevalue("gcs_server"), monkeypatch)
+    if kind == "gcs-env":
+        return gcs_drop(request.getfixturevalue("gcs_server"), monkeypatch, through="env")
+    if kind == "azure":
+        return azure_drop(request.getfixturevalue("azurite_server"), monkeypatch)
     return s3_drop(request)
 
 
@@ -151,7 +223,17 @@ def files_of(company: Path, system: str) -> set[Path]:
     return {path for path in (company / system).glob("*/*") if path.is_file()}
 
 
-@pytest.mark.parametrize(("kind", "system"), [("sftp", "sftp"), ("s3", "s3"), ("ftp", "ftp")])
+@pytest.mark.parametrize(
+    ("kind", "system"),
+    [
+        ("sftp", "sftp"),
+        ("s3", "s3"),
+        ("ftp", "ftp"),
+        ("ftps", "ftp"),
+        ("gcs", "google_cloud_storage"),
+        ("azure", "azure_blob_storage"),
+    ],
+)
 def test_company_file_drops_land_from_the_server_and_the_next_day_loads_only_its_files(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
@@ -203,7 +285,7 @@ CSV_B = b"item_id,name\n3,three\n"
 CSV_A_CHANGED = b"item_id,name\n1,one again\n2,two again\n4,four\n"
 
 
-@pytest.mark.parametrize("kind", ["sftp-key", "s3"])
+@pytest.mark.parametrize("kind", ["sftp-key", "s3", "gcs-env", "azure"])
 def test_a_file_dropped_twice_loads_once_and_a_changed_file_loads_again(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str
 ) -> None:
@@ -226,7 +308,7 @@ def test_a_file_dropped_twice_loads_once_and_a_changed_file_loads_again(
     assert load(root, source)[0].rows == 0
 
 
-@pytest.mark.parametrize("kind", ["sftp", "s3"])
+@pytest.mark.parametrize("kind", ["sftp", "s3", "gcs", "azure"])
 def test_an_unreadable_file_is_quarantined_whole_and_the_others_load(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str
 ) -> None:
@@ -244,6 +326,44 @@ def test_an_unreadable_file_is_quarantined_whole_and_the_others_load(
     assert record["raw_payload"] == "this is not gzip at all\n"
     assert sorted(row["item_id"] for row in bronze_rows(root, "drops", "items")) == [1, 2, 3]
     assert load(root, source)[0].rows_quarantined == 0  # recorded as loaded: not quarantined twice
+
+
+@pytest.mark.parametrize("kind", ["gcs", "s3", "azure"])
+def test_a_pattern_with_a_wildcard_folder_finds_the_files_of_every_folder(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str
+) -> None:
+    """Object stores have no folders; uploads write no folder markers, and the files are still found."""
+    drop = make_drop(kind, request, monkeypatch)
+    streams = [{"name": "items", "format": "csv", "pattern": "*/items.csv"}]
+    source = write_source(tmp_path, "drops", drop.options, streams)
+    root = new_root(tmp_path, "root")
+    drop.put("2026-01-05/items.csv", CSV_A)
+    drop.put("2026-01-06/items.csv", CSV_B)
+    drop.put("2026-01-06/readme.txt", b"not a match\n")
+    result = load(root, source)[0]
+    assert result.status == "success" and result.rows == 3
+    assert sorted(row["item_id"] for row in bronze_rows(root, "drops", "items")) == [1, 2, 3]
+
+
+# --- FTPS ------------------------------------------------------------------------------------------
+
+
+def test_ftps_refuses_a_server_certificate_it_cannot_verify_and_says_how_to_trust_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ftps_server: FtpServer
+) -> None:
+    drop = ftp_drop(ftps_server, monkeypatch)
+    drop.put("items/a.csv", CSV_A)
+    untrusted = {key: value for key, value in drop.options.items() if key != "ca_file"}
+    source = write_source(tmp_path, "drops", untrusted, [{"name": "items", "format": "csv"}])
+    with pytest.raises(SourceError) as raised:
+        load(new_root(tmp_path, "root"), source)
+    message = str(raised.value)
+    assert f"cannot verify the TLS certificate of ftps://127.0.0.1:{ftps_server.port}" in message
+    assert "self-signed certificate" in message and "options.ca_file" in message
+    assert ftps_server.password not in message
+
+    trusted = write_source(tmp_path, "drops", drop.options, [{"name": "items", "format": "csv"}])
+    assert load(new_root(tmp_path, "trusted"), trusted)[0].rows == 2
 
 
 # --- SIGKILL ---------------------------------------------------------------------------------------

@@ -110,3 +110,11 @@ def test_a_remote_url_is_described_without_credentials_and_not_connected_when_bu
     assert store.describe("a.csv") == "sftp://203.0.113.9:2222/out/a.csv"
     with pytest.raises(ConfigError, match="unknown file protocol"):
         build_store(config({"url": "gopher://x/y"}))
+
+
+def test_an_ftps_ca_file_that_is_not_a_file_is_named_before_any_connection(tmp_path: Path) -> None:
+    missing = tmp_path / "vendor-ca.pem"
+    store = build_store(config({"url": "ftps://etl@203.0.113.9:2121/out", "ca_file": str(missing)}))
+    with pytest.raises(ConfigError) as error:
+        store.exists()  # the file system is made on first use: the check happens there, before connecting
+    assert str(missing) in str(error.value) and "PEM file" in error.value.fix
