@@ -2,8 +2,8 @@
 # Apache Kafka 4.x (KRaft, no ZooKeeper) for the Kafka source tests: the broker's jars from Maven Central
 # (org.apache.kafka:kafka_2.13 and its runtime dependencies), copied by Maven into
 # ~/.cache/lakehouse/kafka/<version>/libs. Idempotent: a complete copy is left alone.
-# The tests' fixture (tests/helpers/kafka_server.py) formats a private log folder and starts
-# `kafka.Kafka` from these jars on free loopback ports.
+# The tests' `kafka_server` fixture (tests/helpers/stream_servers.py) formats a private log folder and
+# starts `kafka.Kafka` from these jars on free loopback ports.
 set -euo pipefail
 KAFKA_VERSION="${KAFKA_VERSION:-4.2.0}"
 target="${HOME}/.cache/lakehouse/kafka/${KAFKA_VERSION}"

@@ -135,22 +135,55 @@ class KafkaSource:
         return self._streams
 
     def check(self) -> None:
-        from confluent_kafka.admin import AdminClient
-
-        admin_settings = {k: v for k, v in self.settings.items() if not k.startswith(_CONSUMER_ONLY)}
-        try:
-            metadata = AdminClient(admin_settings).list_topics(timeout=METADATA_TIMEOUT_S)
-        except Exception as exc:
-            raise SourceError(
-                f"source {self.name!r}: cannot reach Kafka at {self.options.bootstrap_servers}: {exc}",
-                "check options.bootstrap_servers, the security settings and that the brokers run",
-            ) from None
+        """Fetch the cluster's metadata once: a wrong address, login or CA is named here, with its fix."""
+        metadata = self._metadata()
         missing = [s.topic for s in self._streams if s.topic not in metadata.topics]
         if missing:
             raise SourceError(
                 f"source {self.name!r}: topic(s) {', '.join(missing)} do not exist on {self.options.bootstrap_servers}",
                 "create the topics, or correct the streams' `topic` keys",
             )
+
+    def _metadata(self) -> Any:
+        from confluent_kafka import KafkaError
+        from confluent_kafka.admin import AdminClient
+
+        refusals = (KafkaError._AUTHENTICATION, KafkaError._SSL)
+        errors: list[Any] = []  # librdkafka's connection errors, which list_topics() only reports as a timeout
+        admin_settings = {k: v for k, v in self.settings.items() if not k.startswith(_CONSUMER_ONLY)}
+        admin = AdminClient(admin_settings | {"error_cb": errors.append})
+        deadline = time.monotonic() + METADATA_TIMEOUT_S
+        while True:
+            try:
+                return admin.list_topics(timeout=1.0)
+            except Exception as exc:
+                admin.poll(0)  # serves error_cb
+                refused = next((e for e in errors if e.code() in refusals), None)
+                if refused is not None:
+                    raise self._refused(refused) from None
+                if time.monotonic() >= deadline:
+                    raise SourceError(
+                        f"source {self.name!r}: cannot reach Kafka at {self.options.bootstrap_servers}: {exc}",
+                        "check options.bootstrap_servers, the security settings and that the brokers run",
+                    ) from None
+
+    def _refused(self, error: Any) -> SourceError:
+        """The brokers answered but refused the login or the TLS session: no retry will help."""
+        from confluent_kafka import KafkaError
+
+        where = f"source {self.name!r}: Kafka at {self.options.bootstrap_servers}"
+        if error.code() == KafkaError._AUTHENTICATION:
+            return SourceError(
+                f"{where} refused the login of user {self.options.sasl_username!r} "
+                f"({self.options.security_protocol}, {self.options.sasl_mechanism}): {error.str()}",
+                "check options.sasl_username and sasl_password (a secret reference such as ${KAFKA_PASSWORD}) "
+                "and sasl_mechanism: SCRAM credentials exist per mechanism on the brokers",
+            )
+        return SourceError(
+            f"{where}: the TLS handshake failed: {error.str()}",
+            "point options.ssl_ca_location at the CA certificate that signed the brokers' certificates "
+            "(and ssl_certificate_location / ssl_key_location when the brokers require client certificates)",
+        )
 
 
 _CONSUMER_ONLY = (
@@ -428,13 +461,16 @@ def _keys(keys: list[bytes | None]) -> pa.Array:
 
 
 def _headers(headers: list[Any]) -> pa.Array:
+    """Headers as a struct of strings, its fields in the order the messages carry them (as in the files'
+    JSON), not sorted by name as Arrow's inference from dicts would: bronze gets the files' schema."""
     if not any(headers):
         return pa.nulls(len(headers))
     decoded = [
         {k: (v.decode("utf-8", errors="replace") if v is not None else None) for k, v in h} if h else None
         for h in headers
     ]
-    return pa.array(decoded)
+    names = dict.fromkeys(name for h in decoded if h for name in h)
+    return pa.array(decoded, pa.struct([(name, pa.string()) for name in names]))
 
 
 # A value as JSON text, None for a null, or why it cannot be decoded; JSON values need no decoder.

@@ -50,6 +50,7 @@ from loaders.core.retry import TransientSourceError
 log = structlog.get_logger("loaders.mqtt")
 
 CONNECT_TIMEOUT_S = 15.0
+CLOSED_BEFORE_CONNACK = "the broker closed the connection before accepting it"
 
 
 class MqttOptions(BaseModel):
@@ -115,7 +116,15 @@ class MqttSource:
 
     def check(self) -> None:
         """Connect once (a throwaway clean session) to name a wrong host, port, certificate or password."""
-        client = self.client(f"lakehouse-check-{self.name}-{time.time_ns()}", persistent=False)
+        try:
+            client = self.client(f"lakehouse-check-{self.name}-{time.time_ns()}", persistent=False)
+        except (OSError, ValueError) as exc:  # a TLS file missing or unreadable, a key that is not the cert's
+            raise SourceError(
+                f"source {self.name!r}: cannot use the TLS files (ca, cert, key) "
+                f"{', '.join(p for p in self.tls if p)}: {exc}",
+                "point options.ca, cert and key at the PEM files of the CA, the device certificate and its "
+                "private key (relative paths are relative to the source file)",
+            ) from None
         connected = threading.Event()
         failure: list[str] = []
 
@@ -124,7 +133,13 @@ class MqttSource:
                 failure.append(str(reason))
             connected.set()
 
+        def on_disconnect(client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+            if not connected.is_set():  # closed before CONNACK: over TLS, a refused (or missing) client certificate
+                failure.append(CLOSED_BEFORE_CONNACK)
+                connected.set()
+
         client.on_connect = on_connect
+        client.on_disconnect = on_disconnect
         try:
             client.connect(self.options.host, self.port, keepalive=self.options.keepalive_s)
             client.loop_start()
@@ -138,8 +153,22 @@ class MqttSource:
             reason = failure[0] if failure else f"no answer within {CONNECT_TIMEOUT_S:.0f}s"
             raise SourceError(
                 f"source {self.name!r}: cannot connect to the MQTT broker {self.options.host}:{self.port}: {reason}",
-                "check options.host and port, the TLS files (ca, cert, key) or the username and password",
+                self._connect_fix(reason),
             )
+
+    def _connect_fix(self, reason: str) -> str:
+        ca, cert, _ = self.tls
+        if reason == CLOSED_BEFORE_CONNACK and ca and not cert:
+            return (
+                "the broker requires a client certificate: set options.cert and options.key to the device "
+                "certificate and private key (AWS IoT Core: the thing's certificate, activated, with a policy)"
+            )
+        if reason == CLOSED_BEFORE_CONNACK and cert:
+            return (
+                "check that options.cert and options.key are a device certificate and its key signed by a CA the "
+                "broker trusts (AWS IoT Core: registered, activated, with a policy allowing iot:Connect)"
+            )
+        return "check options.host and port, the TLS files (ca, cert, key) or the username and password"
 
     def client(self, client_id: str, *, persistent: bool) -> Any:
         import paho.mqtt.client as mqtt

@@ -2,11 +2,17 @@
 
 The generated company (small scale) is published into the Kafka broker, moto's Kinesis and
 Mosquitto with the company publishers, then loaded with the Kafka, Kinesis and MQTT families from the
-source files the publishers write. Each stream's bronze must hold the same business rows (keys and
-values; the bronze metadata columns aside, and for Kinesis the sequence numbers and arrival times the
-server assigns) as bronze loaded from the generated files by the files family, less the files' dirty
-copies, which no server carries; so the staging models over those tables see the same rows. The
-command runs twice: the second run adds nothing.
+source files the publishers write (in micro-batches of 25 messages, so Arrow infers the types of each
+batch from a few messages). Each stream's bronze must have the same schema as bronze loaded from the
+generated files by the files family, and hold the same business rows (keys and values; the bronze
+metadata columns aside, and for Kinesis the sequence numbers and arrival times the server assigns),
+less the files' dirty copies, which no server carries. The command runs twice: the second run adds
+nothing.
+
+Then the staging models over the stream systems and the silver models over those (`dbt run` on a
+Spark server of its own) are built once over the files' bronze and once over the servers' bronze:
+the staging models have the same columns and types and, dirty copies and server-assigned columns
+aside, the same rows; the silver models hold the same rows.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +33,21 @@ import lakehouse.cli.errors
 from company.publish.streams import clean_records
 from company.samples import HISTORY_DAYS, company_folder, generate
 from company.systems import SYSTEMS
+from lakehouse.catalog import bronze_database, ensure_layer_databases, register_bronze, thrift_cursor
 from lakehouse.core.storage import LakehouseRoot
+from lakehouse.dbt_runner import run_dbt
+from loaders.core.config import SourceConfig
 from loaders.pipeline import load_source
-from tests.helpers.loader_io import bronze_rows, source_config
+from tests.helpers.loader_io import bronze, bronze_rows, source_config
+from tests.helpers.spark import SparkServer
 from tests.helpers.stream_servers import KafkaServer, MosquittoServer, MotoServer
 
 PROJECT = Path(__file__).resolve().parents[2]
+STREAM_SYSTEMS = ("kafka", "kinesis", "iot_core")
+# The servers' bronze is loaded in small micro-batches, as `lakehouse stream` commits them: Arrow infers
+# each batch's types from its few messages, where the files family infers them from a whole file.
+MICRO_BATCH = 25
+BATCH_KEYS = {"kafka": "batch_messages", "kinesis": "batch_records", "mqtt": "batch_messages"}
 SERVER_ASSIGNED = {"kinesis": {"SequenceNumber", "ApproximateArrivalTimestamp"}}
 
 
@@ -78,24 +94,60 @@ def published(
     yield sources, outputs
 
 
-def files_bronze(company: Path, system: str, tmp_path: Path) -> LakehouseRoot:
-    """Bronze loaded from the generated files with the embedded (files family) source definition."""
+@dataclass(frozen=True)
+class Bronze:
+    root: LakehouseRoot
+    configs: list[SourceConfig]
+
+
+def files_source(company: Path, system: str, folder: Path) -> Path:
+    """The embedded (files family) source definition, reading the generated company's files."""
     document = yaml.safe_load((PROJECT / "sources" / "embedded" / f"{system}.yml").read_text())
     document["options"]["path"] = str(company / system)
-    path = tmp_path / f"files-{system}.yml"
+    path = folder / f"{system}.yml"
     path.write_text(yaml.safe_dump(document))
-    (tmp_path / "files-root").mkdir(exist_ok=True)
-    root = LakehouseRoot.parse(str(tmp_path / "files-root"))
-    load_source(root, source_config(path))
-    return root
+    return path
 
 
-def server_bronze(sources: Path, system: str, tmp_path: Path) -> LakehouseRoot:
-    (tmp_path / "server-root").mkdir(exist_ok=True)
-    root = LakehouseRoot.parse(str(tmp_path / "server-root"))
-    results = load_source(root, source_config(sources / f"{system}.yml"))
-    assert all(r.status == "success" and r.rows_quarantined == 0 for r in results)
-    return root
+def new_root(folder: Path) -> LakehouseRoot:
+    (folder / "root").mkdir()
+    return LakehouseRoot.parse(str(folder / "root"))
+
+
+@pytest.fixture(scope="module")
+def files_bronze(company: Path, tmp_path_factory: pytest.TempPathFactory) -> Bronze:
+    """Bronze loaded from the generated files by the files family."""
+    folder = tmp_path_factory.mktemp("files-bronze")
+    root = new_root(folder)
+    configs = [source_config(files_source(company, system, folder)) for system in STREAM_SYSTEMS]
+    for config in configs:
+        load_source(root, config)
+    return Bronze(root, configs)
+
+
+@pytest.fixture(scope="module")
+def server_bronze(published: tuple[Path, list[str]], tmp_path_factory: pytest.TempPathFactory) -> Bronze:
+    """Bronze loaded from the servers with the source files the publishers wrote, in micro-batches of
+    `MICRO_BATCH` messages; once per module, as MQTT has no replay (a message loaded is acknowledged,
+    and the broker forgets it)."""
+    sources, _ = published
+    folder = tmp_path_factory.mktemp("server-bronze")
+    root = new_root(folder)
+    configs = [source_config(micro_batched(sources / f"{system}.yml", folder)) for system in STREAM_SYSTEMS]
+    for config in configs:
+        results = load_source(root, config)
+        assert all(r.status == "success" and r.rows_quarantined == 0 for r in results), config.source
+    return Bronze(root, configs)
+
+
+def micro_batched(path: Path, folder: Path) -> Path:
+    """A copy of a publisher's source file whose streams commit every `MICRO_BATCH` messages."""
+    document = yaml.safe_load(path.read_text())
+    key = BATCH_KEYS[document["type"]]
+    document["streams"] = [{**stream, key: MICRO_BATCH} for stream in document["streams"]]
+    copy = folder / path.name
+    copy.write_text(yaml.safe_dump(document, sort_keys=False))
+    return copy
 
 
 def business(row: dict[str, Any], system: str) -> str:
@@ -115,19 +167,23 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-@pytest.mark.parametrize("system", ["kafka", "kinesis", "iot_core"])
-def test_bronze_from_the_server_holds_the_files_business_rows(
-    system: str, company: Path, published: tuple[Path, list[str]], tmp_path: Path
-) -> None:
-    sources, _ = published
-    from_files = files_bronze(company, system, tmp_path)
-    from_server = server_bronze(sources, system, tmp_path)
+def clean_and_dirty(company: Path, system: str, stream: str) -> tuple[int, int]:
+    """The records of a stream's files a server carries, and the dirty copies it does not."""
+    spec = next(spec for spec in SYSTEMS[system].streams if spec.stream == stream)
+    files = [clean_records(path, spec) for path in (company / system / stream).glob("*.jsonl")]
+    return sum(len(records) for records, _ in files), sum(n for _, n in files)
 
+
+@pytest.mark.parametrize("system", STREAM_SYSTEMS)
+def test_bronze_from_the_server_holds_the_files_business_rows(
+    system: str, company: Path, files_bronze: Bronze, server_bronze: Bronze
+) -> None:
     for spec in SYSTEMS[system].streams:
-        files = [clean_records(path, spec) for path in (company / system / spec.stream).glob("*.jsonl")]
-        clean, dirty = sum(len(records) for records, _ in files), sum(n for _, n in files)
-        server_rows = Counter(business(r, system) for r in bronze_rows(from_server, system, spec.stream))
-        file_rows = Counter(business(r, system) for r in bronze_rows(from_files, system, spec.stream))
+        server_table = bronze(server_bronze.root, system, spec.stream)
+        assert server_table.schema == bronze(files_bronze.root, system, spec.stream).schema, spec.stream
+        clean, dirty = clean_and_dirty(company, system, spec.stream)
+        server_rows = Counter(business(r, system) for r in bronze_rows(server_bronze.root, system, spec.stream))
+        file_rows = Counter(business(r, system) for r in bronze_rows(files_bronze.root, system, spec.stream))
         assert server_rows.total() == clean > 0, spec.stream  # published twice, each message once
         missing = server_rows - file_rows
         assert not missing, f"{spec.stream}: rows from the server that the files do not hold: {list(missing)[:2]}"
@@ -141,3 +197,88 @@ def test_the_command_reports_each_server_and_where_the_source_files_are(publishe
     for stream in ("user_events", "real_time_data_stream", "sensor_data"):
         assert stream in first
     assert str(sources) in second
+
+
+# The silver models that read the stream systems' staging models (only IoT's: the Kafka and Kinesis staging
+# models feed no silver model yet), and the staging models over every stream.
+SILVER_OVER_STREAMS = ("slv_sensor_readings", "slv_device_status")
+STAGING_OVER_STREAMS = tuple(f"stg_{name}__{spec.stream}" for name in STREAM_SYSTEMS for spec in SYSTEMS[name].streams)
+DBT_RUN = [
+    *("run", "--select", *(f"path:models/staging/{system}" for system in STREAM_SYSTEMS)),
+    *(f"+{model}" for model in SILVER_OVER_STREAMS),
+    *("--full-refresh", "--vars", json.dumps({"observability_enabled": False})),
+]
+AUDIT_COLUMNS = {"_loaded_at", "_load_id"}  # when and by which load: differ between any two loads
+SERVER_ASSIGNED_STAGING = {"kinesis": {"sequence_number", "arrived_at"}}
+
+
+@dataclass
+class Relation:
+    columns: list[tuple[str, str]]  # (name, Spark type)
+    names: list[str]  # the columns of `rows`: the audit columns left out
+    rows: Counter[tuple]
+
+
+def test_staging_and_silver_over_the_servers_bronze_equal_those_over_the_files_bronze(
+    company: Path,
+    files_bronze: Bronze,
+    server_bronze: Bronze,
+    spark_factory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spark: SparkServer = spark_factory(files_bronze.root)
+    monkeypatch.setenv("LAKEHOUSE_THRIFT_HOST", spark.endpoint.host)
+    monkeypatch.setenv("LAKEHOUSE_THRIFT_PORT", str(spark.endpoint.port))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt-target"))
+    with thrift_cursor(spark.endpoint) as cursor:
+        ensure_layer_databases(cursor, files_bronze.root)
+        register_bronze(cursor, files_bronze.root, files_bronze.configs)
+    from_files = build_and_read(spark)
+    with thrift_cursor(spark.endpoint) as cursor:  # the same bronze tables, now over the servers' bronze
+        for config in server_bronze.configs:
+            for stream in config.streams:
+                cursor.execute(f"drop table {bronze_database(config.source)}.{stream.name}")
+        register_bronze(cursor, server_bronze.root, server_bronze.configs)
+    from_servers = build_and_read(spark)
+
+    for model in SILVER_OVER_STREAMS:
+        files, servers = from_files[model], from_servers[model]
+        assert servers.columns == files.columns, model
+        assert servers.rows.total() > 0, model
+        assert servers.rows == files.rows, f"{model}: {list((servers.rows - files.rows).elements())[:2]}"
+    for model in STAGING_OVER_STREAMS:
+        system, stream = model.removeprefix("stg_").split("__")
+        files, servers = from_files[model], from_servers[model]
+        assert servers.columns == files.columns, model
+        kept = [i for i, name in enumerate(files.names) if name not in SERVER_ASSIGNED_STAGING.get(system, ())]
+        files_rows, server_rows = _project(files.rows, kept), _project(servers.rows, kept)
+        clean, dirty = clean_and_dirty(company, system, stream)
+        assert server_rows.total() == clean > 0, model
+        assert not server_rows - files_rows, f"{model}: {list((server_rows - files_rows).elements())[:2]}"
+        assert (files_rows - server_rows).total() <= dirty, model  # the files' dirty copies, which no server carries
+
+
+def build_and_read(spark: SparkServer) -> dict[str, Relation]:
+    """Build the stream systems' staging models and the silver models over them; read each back."""
+    outcome = run_dbt(DBT_RUN)
+    assert outcome.success, outcome.failures
+    assert outcome.statuses == {"success": len(STAGING_OVER_STREAMS) + len(SILVER_OVER_STREAMS)}, outcome.statuses
+    relations = {}
+    with thrift_cursor(spark.endpoint) as cursor:
+        for model in (*STAGING_OVER_STREAMS, *SILVER_OVER_STREAMS):
+            table = f"{'silver' if model.startswith('slv_') else 'staging'}.{model}"
+            cursor.execute(f"describe {table}")
+            columns = []
+            for name, kind, *_ in cursor.fetchall():
+                if not name or name.startswith("#"):  # the partitioning section follows the columns
+                    break
+                columns.append((name, kind))
+            kept = [name for name, _ in columns if name not in AUDIT_COLUMNS]
+            cursor.execute(f"select {', '.join(f'`{name}`' for name in kept)} from {table}")
+            relations[model] = Relation(columns, kept, Counter(tuple(row) for row in cursor.fetchall()))
+    return relations
+
+
+def _project(rows: Counter[tuple], columns: list[int]) -> Counter[tuple]:
+    return Counter({tuple(row[i] for i in columns): n for row, n in rows.items()})

@@ -4,7 +4,9 @@ A load reads every partition from the committed offsets to the high watermarks i
 started, so it ends; a second load reads only what was produced since; a malformed message lands in
 the quarantine with its topic, partition and offset and the rest of the stream loads; Avro values
 decode with a schema file; a wrong topic is a clear error; `lakehouse stream` follows the topic
-and, on SIGTERM, commits what it has and exits 0.
+and, on SIGTERM, commits what it has and exits 0. Over the broker's SASL_SSL listener (SCRAM-SHA-512,
+as Amazon MSK offers) a source with those settings lands a topic, and a wrong password ends the load
+with a clear error that prints the password nowhere.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from typing import Any
 import fastavro
 import pytest
 from confluent_kafka import Producer
+from typer.testing import CliRunner
 
+import lakehouse.cli
+import lakehouse.cli.errors
 from lakehouse.core.errors import SourceError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
@@ -64,6 +69,20 @@ def kafka_source(folder: Path, server: KafkaServer, streams: list[dict[str, Any]
     return write_source(
         folder, streams, source="events", type_="kafka", options={"bootstrap_servers": server.bootstrap}
     )
+
+
+def sasl_ssl_source(folder: Path, server: KafkaServer, streams: list[dict[str, Any]]) -> Path:
+    """The broker's SASL_SSL listener with SCRAM-SHA-512; the password from `KAFKA_TEST_PASSWORD`."""
+    assert server.ca is not None
+    options = {
+        "bootstrap_servers": server.sasl_bootstrap,
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_username": server.scram_user,
+        "sasl_password": "${KAFKA_TEST_PASSWORD}",
+        "ssl_ca_location": str(server.ca.cert),
+    }
+    return write_source(folder, streams, source="events", type_="kafka", options=options)
 
 
 def test_a_load_reads_to_the_end_and_the_next_only_what_is_new(
@@ -149,6 +168,47 @@ def test_avro_values_decode_with_a_schema_file(
     assert rows["d-5"] == {"device_id": "d-5", "temperature_c": 2.5, "tags": ["a", "a"]}
     assert result.rows_quarantined == 1
     assert "malformed Avro payload" in quarantine_rows(local_root)[0]["reason"]
+
+
+def test_a_sasl_ssl_scram_source_lands_a_topic(
+    kafka_server: KafkaServer, local_root: LakehouseRoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic = new_topic(kafka_server, partitions=2)
+    produce(kafka_server, topic, [json.dumps({"n": n}).encode() for n in range(200)])
+    monkeypatch.setenv("KAFKA_TEST_PASSWORD", kafka_server.scram_password)
+    path = sasl_ssl_source(tmp_path, kafka_server, [{"name": "items", "topic": topic, "batch_messages": 80}])
+
+    result = load_source(local_root, source_config(path))[0]
+
+    assert (result.status, result.rows) == ("success", 200)
+    assert sorted(row["value"]["n"] for row in bronze_rows(local_root, "events", "items")) == list(range(200))
+
+
+def test_a_wrong_sasl_password_is_a_clear_error_that_never_prints_the_password(
+    kafka_server: KafkaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    topic = new_topic(kafka_server, partitions=1)
+    sasl_ssl_source(tmp_path, kafka_server, [{"name": "items", "topic": topic}])
+    wrong = "Wrong-scram-Pa55word"
+    (tmp_path / "root").mkdir()
+    monkeypatch.setenv("KAFKA_TEST_PASSWORD", wrong)
+    monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path / "root"))
+    monkeypatch.setenv("LAKEHOUSE_SOURCES", str(tmp_path))
+    monkeypatch.setattr(lakehouse.cli.errors.console, "width", 250)
+
+    result = CliRunner().invoke(lakehouse.cli.app, ["load", "events"])
+
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    error = next(line for line in lines if line.startswith("error:"))
+    assert f"Kafka at {kafka_server.sasl_bootstrap} refused the login of user 'lakehouse'" in error
+    assert "SCRAM-SHA-512" in error and "invalid credentials" in error
+    assert "sasl_password" in next(line for line in lines if line.startswith("fix:"))
+    [entry] = ledger_rows(LakehouseRoot.parse(str(tmp_path / "root")))
+    assert entry["status"] == "failed" and "refused the login" in entry["error"]
+    captured = capfd.readouterr()  # what librdkafka wrote to the process's own stdout and stderr too
+    for text in (result.output, captured.out, captured.err, entry["error"]):
+        assert wrong not in text and kafka_server.scram_password not in text
 
 
 def test_a_missing_topic_is_a_clear_error(kafka_server: KafkaServer, local_root: LakehouseRoot, tmp_path: Path) -> None:

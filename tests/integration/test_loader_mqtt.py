@@ -3,12 +3,20 @@
 Each stream keeps a persistent session, so the broker queues what is published between loads; a
 message is acknowledged only once its batch is in bronze. Shown here: loads land each message once
 and quarantine a malformed payload with its topic; a stream following the broker through a broker
-restart (messages published while it is down included) lands every message exactly once.
+restart (messages published while it is down included) lands every message exactly once; so does
+`lakehouse stream`, which follows the topics until SIGTERM, then commits and exits 0; a source
+with a device certificate (as AWS IoT Core requires) lands messages over the broker's TLS listener,
+which refuses a client without a certificate its CA signed, and the load says so with the fix.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -18,10 +26,23 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from typer.testing import CliRunner
 
+import lakehouse.cli
+import lakehouse.cli.errors
 from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
-from tests.helpers.loader_io import bronze, bronze_exists, bronze_rows, quarantine_rows, source_config, write_source
+from tests.helpers.certificates import PrivateCa
+from tests.helpers.loader_io import (
+    PROJECT_DIR,
+    bronze,
+    bronze_exists,
+    bronze_rows,
+    ledger_rows,
+    quarantine_rows,
+    source_config,
+    write_source,
+)
 from tests.helpers.stream_servers import MosquittoServer
 
 
@@ -61,10 +82,12 @@ class Publisher:
         self.client.loop_stop()
 
 
-def mqtt_source(folder: Path, server: MosquittoServer, prefix: str, **keys: Any) -> Path:
+def mqtt_source(
+    folder: Path, server: MosquittoServer, prefix: str, *, options: dict[str, Any] | None = None, **keys: Any
+) -> Path:
     stream = {"name": "readings", "topics": [f"{prefix}/+/telemetry"], "idle_timeout_s": 1.0, **keys}
-    options = {"host": "127.0.0.1", "port": server.port, "client_id": f"lh-{prefix}"}
-    return write_source(folder, [stream], source="iot", type_="mqtt", options=options)
+    settings = {"host": "127.0.0.1", "port": server.port, "client_id": f"lh-{prefix}", **(options or {})}
+    return write_source(folder, [stream], source="iot", type_="mqtt", options=settings)
 
 
 def test_loads_land_each_message_once_and_quarantine_a_malformed_payload(
@@ -119,6 +142,50 @@ def test_a_followed_stream_lands_every_message_once_across_a_broker_restart(
     assert set(numbers) == set(range(TOTAL)), f"lost: {sorted(set(range(TOTAL)) - set(numbers))[:10]}"
 
 
+def test_lakehouse_stream_follows_the_topics_and_sigterm_commits_and_exits_0(
+    mosquitto_server: MosquittoServer, local_root: LakehouseRoot, tmp_path: Path
+) -> None:
+    prefix = f"p{uuid.uuid4().hex[:6]}"
+    path = mqtt_source(tmp_path, mosquitto_server, prefix)
+    load_source(local_root, source_config(path))  # the session and its subscription
+    env = {**os.environ, "LAKEHOUSE_ROOT": local_root.uri, "LAKEHOUSE_SOURCES": str(tmp_path)}
+    command = [sys.executable, "-c", "from lakehouse.cli import app; app()", "stream", "iot"]
+    child = subprocess.Popen(
+        [*command, "--batch-size", "40", "--interval", "0.3"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        publisher = Publisher(mosquitto_server)
+        for burst in range(3):  # published while the command runs: it keeps following
+            for n in range(burst * 100, (burst + 1) * 100):
+                publisher.publish(f"{prefix}/dev-{n % 4}/telemetry", json.dumps({"n": n}).encode())
+            wait_for_rows(local_root, (burst + 1) * 100)
+        publisher.close()
+        child.send_signal(signal.SIGTERM)
+        output, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, output
+    assert sorted(row["payload"]["n"] for row in bronze_rows(local_root, "iot", "readings")) == list(range(300))
+    [entry] = [row for row in ledger_rows(local_root) if row["rows_loaded"]]
+    assert entry["status"] == "success" and entry["rows_loaded"] == 300
+    assert entry["batches"] >= 8  # micro-batches of at most 40 messages
+
+
+def wait_for_rows(root: LakehouseRoot, rows: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if rows_in(root) >= rows:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"bronze did not reach {rows} rows within {timeout_s:.0f}s")
+
+
 TOTAL = 900
 
 
@@ -141,3 +208,61 @@ def publish_through_restarts(server: MosquittoServer, prefix: str) -> None:
     server.restart(during=lambda: send(range(600, 700)))  # published while the broker is down
     send(range(700, TOTAL))
     publisher.close()
+
+
+def tls_options(server: MosquittoServer, folder: Path, cert: Path | None, key: Path | None) -> dict[str, Any]:
+    """The TLS port, and the CA (and device certificate and key, if given) copied beside the source file."""
+    (folder / "certs").mkdir(exist_ok=True)
+    assert server.ca is not None
+    options: dict[str, Any] = {"port": server.tls_port, "ca": "certs/AmazonRootCA1.pem"}
+    shutil.copy(server.ca.cert, folder / options["ca"])
+    if cert is not None and key is not None:
+        options |= {"cert": "certs/device.pem.crt", "key": "certs/private.pem.key"}
+        shutil.copy(cert, folder / options["cert"])
+        shutil.copy(key, folder / options["key"])
+    return options
+
+
+def test_a_source_with_device_certificates_lands_messages_over_tls(
+    mosquitto_server: MosquittoServer, local_root: LakehouseRoot, tmp_path: Path
+) -> None:
+    device = mosquitto_server.device
+    assert device is not None
+    prefix = f"p{uuid.uuid4().hex[:6]}"
+    options = tls_options(mosquitto_server, tmp_path, device.cert, device.key)
+    path = mqtt_source(tmp_path, mosquitto_server, prefix, options=options)
+    assert load_source(local_root, source_config(path))[0].rows == 0  # the session and its subscription, over TLS
+    publisher = Publisher(mosquitto_server)
+    for n in range(60):
+        publisher.publish(f"{prefix}/dev-{n % 2}/telemetry", json.dumps({"n": n}).encode())
+    publisher.close()
+
+    result = load_source(local_root, source_config(path))[0]
+
+    assert (result.status, result.rows) == ("success", 60)
+    assert sorted(row["payload"]["n"] for row in bronze_rows(local_root, "iot", "readings")) == list(range(60))
+
+
+@pytest.mark.parametrize("client", ["no certificate", "a certificate from another CA"])
+def test_a_client_without_a_valid_certificate_is_refused_with_the_fix(
+    client: str, mosquitto_server: MosquittoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rogue = PrivateCa(tmp_path / "other-ca", "another CA").issue("device") if client != "no certificate" else None
+    options = tls_options(mosquitto_server, tmp_path, rogue and rogue.cert, rogue and rogue.key)
+    mqtt_source(tmp_path, mosquitto_server, f"p{uuid.uuid4().hex[:6]}", options=options)
+    (tmp_path / "root").mkdir()
+    monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path / "root"))
+    monkeypatch.setenv("LAKEHOUSE_SOURCES", str(tmp_path))
+    monkeypatch.setattr(lakehouse.cli.errors.console, "width", 250)
+
+    result = CliRunner().invoke(lakehouse.cli.app, ["load", "iot"])
+
+    assert result.exit_code == 2, result.output  # an error the user can act on: cause and fix, no traceback
+    error = next(line for line in result.output.splitlines() if line.startswith("error:"))
+    assert f"MQTT broker 127.0.0.1:{mosquitto_server.tls_port}" in error
+    assert "the broker closed the connection before accepting it" in error
+    fix = next(line for line in result.output.splitlines() if line.startswith("fix:"))
+    expected = "requires a client certificate" if rogue is None else "signed by a CA the broker trusts"
+    assert expected in fix and "options.cert" in fix
+    [entry] = ledger_rows(LakehouseRoot.parse(str(tmp_path / "root")))
+    assert entry["status"] == "failed"

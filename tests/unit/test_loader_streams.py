@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loaders.core.messages import parse_envelopes, parse_json_objects
-from loaders.kafka import KafkaOptions, consumer_config
+from loaders.kafka import KafkaOptions, _headers, consumer_config
 from loaders.kinesis import FINISHED, _StreamRead
 
 
@@ -18,6 +18,16 @@ def test_a_line_that_does_not_parse_is_rejected_alone_with_its_origin_and_raw_pa
     [bad] = rejects
     assert bad.reason.startswith("t/0/2: malformed JSON payload")
     assert (bad.raw_payload, bad.origin) == ('{"n": oops', "t/0/2")
+
+
+def test_kafka_headers_keep_the_order_the_messages_carry_them_as_the_files_json_does() -> None:
+    headers = [[("event_type", b"order.created"), ("content-type", b"application/json")], None, [("trace", None)]]
+
+    column = _headers(headers)
+
+    assert [field.name for field in column.type] == ["event_type", "content-type", "trace"]  # not sorted
+    assert column.to_pylist()[0] == {"event_type": "order.created", "content-type": "application/json", "trace": None}
+    assert column.to_pylist()[1] is None
 
 
 def test_sasl_ssl_scram_settings_reach_the_consumer_and_extra_properties_pass_through() -> None:
