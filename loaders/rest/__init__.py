@@ -6,11 +6,11 @@ to ask for what changed since the last run. The modules:
 
 | module | what it holds |
 |---|---|
-| `options.py` | the family's keys (pydantic): auth, pagination, incremental, parent, enrich, bulk |
-| `client.py` | the httpx client: auth, retries with jitter, `Retry-After`, quotas, timeouts |
+| `options.py` | the family's keys (pydantic): auth, limits, pagination, incremental, parent, enrich, bulk, fields |
+| `client.py` | the httpx client: auth, retries with jitter, `Retry-After`, throttle rules, quotas, timeouts |
 | `auth.py` | API keys, bearer, basic, OAuth2 client credentials / refresh token, JWT bearer |
 | `paginate.py` | cursor, offset, page number, `Link` header, next URL, OData next link |
-| `records.py` | dotted paths, timestamps in the shapes APIs write them, pages to Arrow |
+| `records.py` | dotted paths, timestamps in the shapes APIs write them, `fields:` mapping, pages to Arrow |
 | `stream.py` | a stream: one batch per page, the resumable cursor, exports and Salesforce Bulk API 2.0 |
 
 See `loaders/rest/README.md` for the options and how a load stays exactly once.

@@ -2,6 +2,10 @@
 
 - 429 (and 503 with `Retry-After`) waits what the API asks, then retries; other 5xx, timeouts and
   connection errors back off with full jitter (`loaders.core.retry.RetryPolicy`).
+- The source's `throttle:` rules catch the limits an API answers otherwise (Shopify GraphQL: 200 and
+  `THROTTLED`, waiting until its cost bucket has refilled; Salesforce: 403 `REQUEST_LIMIT_EXCEEDED`;
+  Facebook: error codes 4, 17, 613): retried the same way; with `stop_after_retries`, a limit that
+  outlasts the retries stops the load like a spent quota.
 - A spent daily quota (the source's `quota:` rule) raises `QuotaExhaustedError`: no retry, the load stops
   cleanly and the next run resumes from the committed cursor.
 - 401 with a token kind fetches a new token and retries once; a second 401 is a `ConfigError`.
@@ -11,9 +15,11 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -28,9 +34,11 @@ from loaders.core.retry import (
     parse_retry_after,
 )
 from loaders.rest.auth import Auth
-from loaders.rest.options import QuotaOptions, RestOptions
+from loaders.rest.options import LimitAnswer, RestOptions, ThrottleOptions
+from loaders.rest.records import dig
 
 USER_AGENT = "lakehouse-loaders-rest/1"
+T = TypeVar("T")
 
 
 @dataclass
@@ -93,7 +101,16 @@ class RestClient:
 
     def send(self, request: Request, *, headers: dict[str, str] | None = None) -> httpx.Response:
         """The response of `request` (2xx), after retries; errors as described in the module."""
-        return call_with_retry(lambda: self._send_authenticated(request, headers or {}), policy=self.policy)
+        return self._retried(lambda: self._send_authenticated(request, headers or {}))
+
+    def _retried(self, action: Callable[[], T]) -> T:
+        try:
+            return call_with_retry(action, policy=self.policy)
+        except _PersistentThrottle as exc:
+            raise QuotaExhaustedError(
+                f"{exc.cause}, still after {self.policy.max_attempts} attempts: the API's limit outlasts the retries",
+                "nothing to do: the next run resumes from the committed cursor once the limit has reset",
+            ) from None
 
     def download(self, request: Request) -> IO[bytes]:
         """The response body in a temporary file (exports can be gigabytes), positioned at its start."""
@@ -112,7 +129,7 @@ class RestClient:
             spool.seek(0)
             return spool
 
-        return call_with_retry(attempt, policy=self.policy)
+        return self._retried(attempt)
 
     def _send_authenticated(self, request: Request, headers: dict[str, str]) -> httpx.Response:
         response = self._open(request, headers)
@@ -143,15 +160,25 @@ class RestClient:
 
     def _check(self, response: httpx.Response, request: Request, *, stream: bool = False) -> None:
         status = response.status_code
-        if status < 300:
+        quota, rules = self.options.quota, self.options.throttle
+        if status < 300 and not any(status in rule.statuses for rule in [*rules, *([quota] if quota else [])]):
             return
         body = _text(response, stream)
         where = f"{self.source}: {request.method} {_path(request.url)}"
-        if self.options.quota is not None and _quota_spent(self.options.quota, status, response.headers, body):
+        if quota is not None and _matches(quota, status, response.headers, body):
             raise QuotaExhaustedError(
                 f"{where}: the API quota is spent ({status})",
                 "nothing to do: the next run resumes from the committed cursor once the quota resets",
             )
+        for rule in rules:
+            if _matches(rule, status, response.headers, body):
+                wait = _bucket_wait(rule, body)
+                if wait is None and "Retry-After" in response.headers:
+                    wait = parse_retry_after(response.headers["Retry-After"])
+                kind = _PersistentThrottle if rule.stop_after_retries else RateLimitedError
+                raise kind(f"{where}: throttled by the API ({status})", retry_after=wait)
+        if status < 300:
+            return
         hint = response.headers.get("Retry-After")
         retry_after = parse_retry_after(hint) if hint is not None else None
         if status == 429:
@@ -198,12 +225,49 @@ class _Streamed:
         return self.response.status_code
 
 
-def _quota_spent(quota: QuotaOptions, status: int, headers: httpx.Headers, body: str) -> bool:
-    if status not in quota.statuses:
+class _PersistentThrottle(RateLimitedError):
+    """A throttle retried like any other; if it outlasts the retries the load stops (`stop_after_retries`)."""
+
+
+def _matches(rule: LimitAnswer, status: int, headers: httpx.Headers, body: str) -> bool:
+    if status not in rule.statuses:
         return False
-    if quota.header and headers.get(quota.header) == quota.value:
+    if not rule.conditions:
         return True
-    return bool(quota.body_contains and quota.body_contains in body)
+    if rule.header and headers.get(rule.header) == rule.value:
+        return True
+    if rule.body_contains and rule.body_contains in body:
+        return True
+    if rule.body_path:
+        found = dig(_json_or_none(body), rule.body_path)
+        wanted = {json.dumps(v) for v in rule.body_values} | {str(v) for v in rule.body_values}
+        return any(json.dumps(v) in wanted or str(v) in wanted for v in _flat_list(found) if v is not None)
+    return False
+
+
+def _bucket_wait(rule: ThrottleOptions, body: str) -> float | None:
+    """Seconds until a leaky bucket holds the request's cost again: (cost - available) / restore rate."""
+    if not (rule.cost_path and rule.available_path and rule.restore_rate_path):
+        return None
+    payload = _json_or_none(body)
+    values = [dig(payload, path) for path in (rule.cost_path, rule.available_path, rule.restore_rate_path)]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values) or values[2] <= 0:
+        return None
+    cost, available, rate = (float(v) for v in values)
+    return max(0.0, (cost - available) / rate)
+
+
+def _json_or_none(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _flat_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return [item for part in value for item in _flat_list(part)]
+    return [value]
 
 
 def _text(response: httpx.Response, stream: bool) -> str:

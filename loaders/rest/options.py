@@ -107,13 +107,63 @@ class RetryOptions(_Strict):
     max_retry_after: float = Field(default=300.0, ge=0)
 
 
-class QuotaOptions(_Strict):
+class LimitAnswer(_Strict):
+    """An answer that says a limit was hit: one of `statuses` and, when any is given, a header value,
+    a text in the body or a JSON value in the body (a dotted path; through a list, any item)."""
+
+    statuses: list[int]
+    header: str | None = None  # e.g. X-HubSpot-RateLimit-Daily-Remaining
+    value: str = "0"  # the header's value when the limit is hit
+    body_contains: str | None = None  # e.g. "TotalRequests Limit exceeded"
+    body_path: str | None = None  # e.g. errors.extensions.code (Shopify GraphQL), error.code (Facebook)
+    body_values: list[Any] = Field(default_factory=list)  # e.g. [THROTTLED], [4, 17, 613]
+
+    @model_validator(mode="after")
+    def _values_with_path(self) -> LimitAnswer:
+        if bool(self.body_path) != bool(self.body_values):
+            raise ValueError("`body_path` and `body_values` go together: the path, and the values that mean the limit")
+        return self
+
+    @property
+    def conditions(self) -> bool:
+        return bool(self.header or self.body_contains or self.body_path)
+
+
+class QuotaOptions(LimitAnswer):
     """How the API says a daily (or monthly) quota is spent: the run stops cleanly, the next resumes."""
 
     statuses: list[int] = Field(default_factory=lambda: [403, 429])
-    header: str | None = None  # e.g. X-HubSpot-RateLimit-Daily-Remaining
-    value: str = "0"  # the header's value when the quota is spent
-    body_contains: str | None = None  # e.g. "DAILY", "Daily limit"
+
+    @model_validator(mode="after")
+    def _told_apart(self) -> QuotaOptions:
+        if not self.conditions:
+            raise ValueError(
+                "a quota needs `header`, `body_contains` or `body_path` to tell a spent quota from a passing throttle"
+            )
+        return self
+
+
+class ThrottleOptions(LimitAnswer):
+    """A passing limit the API does not answer with a plain 429 (Shopify GraphQL: 200 and THROTTLED;
+    Salesforce: 403 REQUEST_LIMIT_EXCEEDED; Facebook: error codes 4, 17, 613): retried after a wait.
+
+    The wait: a leaky bucket's refill when the answer says so (`cost_path`, `available_path`,
+    `restore_rate_path`: (cost - available) / rate seconds), else `Retry-After`, else backoff with jitter.
+    """
+
+    statuses: list[int] = Field(default_factory=lambda: [429])
+    cost_path: str | None = None  # e.g. extensions.cost.requestedQueryCost
+    available_path: str | None = None  # e.g. extensions.cost.throttleStatus.currentlyAvailable
+    restore_rate_path: str | None = None  # e.g. extensions.cost.throttleStatus.restoreRate (points a second)
+    # a limit that outlasts the retries (an hourly window) stops the load as `stopped` instead of failing it
+    stop_after_retries: bool = False
+
+    @model_validator(mode="after")
+    def _whole_bucket(self) -> ThrottleOptions:
+        bucket = [self.cost_path, self.available_path, self.restore_rate_path]
+        if any(bucket) and not all(bucket):
+            raise ValueError("`cost_path`, `available_path` and `restore_rate_path` go together")
+        return self
 
 
 class RestOptions(_Strict):
@@ -124,6 +174,7 @@ class RestOptions(_Strict):
     timeout_s: float = Field(default=30.0, gt=0)
     retry: RetryOptions = Field(default_factory=RetryOptions)
     quota: QuotaOptions | None = None
+    throttle: list[ThrottleOptions] = Field(default_factory=list)
     page_size: int = Field(default=100, gt=0)
     start_date: str = "2000-01-01T00:00:00Z"  # where an incremental stream starts on its first run
 
@@ -216,6 +267,28 @@ class BulkOptions(_Strict):
     drop_columns: list[str] = Field(default_factory=list)
 
 
+class FieldOptions(_Strict):
+    """One field of the landed record, taken from the API's record: a dotted path, then conversions.
+
+    In a source file a field is a path (`updated_at: updatedAt`) or these keys, applied in this order:
+    `fields` (a list of objects, or an object: each mapped the same way), `join` (a list of strings,
+    joined), `values` (an API's enum to the value kept; others pass unchanged), `times` (multiplied
+    by another field of the same record: a weight in its unit to grams), `type` (a cast).
+    """
+
+    path: str
+    fields: dict[str, FieldOptions] = Field(default_factory=dict)
+    join: str | None = None
+    values: dict[str, Any] = Field(default_factory=dict)
+    times: FieldOptions | None = None
+    type: Literal["integer", "number", "string", "boolean"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_path_alone(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, str) else value
+
+
 class RestStreamOptions(_Strict):
     path: str = ""
     method: Literal["GET", "POST"] = "GET"
@@ -231,6 +304,11 @@ class RestStreamOptions(_Strict):
     parent: ParentOptions | None = None
     enrich: list[EnrichOptions] = Field(default_factory=list)
     bulk: BulkOptions | None = None
+    # GraphQL answers errors with HTTP 200: a non-empty value here fails the load with its message
+    errors_path: str | None = None
+    # the record that lands, built from the API's record (GraphQL camelCase to the names bronze keeps);
+    # without it the API's record lands as it is
+    fields: dict[str, FieldOptions] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _has_a_request(self) -> RestStreamOptions:

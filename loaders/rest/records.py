@@ -21,10 +21,12 @@ import pyarrow.json as pajson
 from loaders.core.bronze import RESERVED_NAMES
 from loaders.core.quarantine import Rejected
 from loaders.core.schema_policy import SchemaPolicy, conform
+from loaders.rest.options import FieldOptions
 
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.$]*)\}")
 _SAP_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _OFFSET_NO_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
+_INTEGER = re.compile(r"^\s*-?\d+\s*$")
 
 
 def dig(value: Any, path: str) -> Any:
@@ -39,6 +41,65 @@ def dig(value: Any, path: str) -> Any:
         else:
             return None
     return value
+
+
+def has_path(value: Any, path: str) -> bool:
+    """Whether `path` names a key of the record (its value may be null)."""
+    *parents, last = path.split(".")
+    holder = dig(value, ".".join(parents)) if parents else value
+    return isinstance(holder, dict) and last in holder
+
+
+def reshape(record: dict[str, Any], fields: dict[str, FieldOptions]) -> dict[str, Any]:
+    """The record bronze keeps, built from the API's record by the stream's `fields:`.
+
+    Raises ValueError, naming the field, when a value cannot be converted (the record is quarantined).
+    """
+    return {name: _field(record, name, spec) for name, spec in fields.items()}
+
+
+def _field(record: dict[str, Any], name: str, spec: FieldOptions) -> Any:
+    value = dig(record, spec.path)
+    if spec.fields:
+        if isinstance(value, list):
+            value = [reshape(item, spec.fields) if isinstance(item, dict) else item for item in value]
+        elif isinstance(value, dict):
+            value = reshape(value, spec.fields)
+    if spec.join is not None and isinstance(value, list):
+        value = spec.join.join(str(item) for item in value if item is not None)
+    if spec.values and value is not None:
+        value = spec.values.get(str(value), value)
+    if spec.times is not None and value is not None:
+        factor = _field(record, name, spec.times)
+        value = None if factor is None else _number(value, name) * _number(factor, name)
+    if spec.type is not None and value is not None:
+        value = _cast(value, spec.type, name)
+    return value
+
+
+def _number(value: Any, name: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"field {name!r}: {value!r} is not a number") from None
+
+
+def _cast(value: Any, kind: str, name: str) -> Any:
+    if kind == "string":
+        return value if isinstance(value, str) else json.dumps(value) if isinstance(value, dict | list) else str(value)
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "false"):
+            return str(value).lower() == "true"
+        raise ValueError(f"field {name!r}: {value!r} is not a boolean")
+    if kind == "number":
+        return _number(value, name)
+    if isinstance(value, str):  # an id in text (GraphQL's UnsignedInt64): exact, never through a float
+        if not _INTEGER.match(value):
+            raise ValueError(f"field {name!r}: {value!r} is not an integer")
+        return int(value)
+    return round(_number(value, name))  # a computed amount (a weight in grams) rounds as the API's own does
 
 
 def put(record: dict[str, Any], path: str, value: Any) -> None:

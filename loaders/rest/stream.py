@@ -36,8 +36,10 @@ from loaders.rest.records import (
     content_hash,
     dig,
     format_instant,
+    has_path,
     put,
     render,
+    reshape,
     split_objects,
     to_instant,
     to_table,
@@ -127,13 +129,14 @@ class RestStream:
         self, records: list[dict[str, Any]], state: _Cursor, since_text: str, rejects: list[Rejected]
     ) -> list[dict[str, Any]]:
         """Records to land: inside the window, not loaded before; moves the run's maximum and hashes."""
+        prepared = [p for p in (self._prepared(r, rejects) for r in records) if p is not None]
         field_name = self.config.cursor_field
         if self.options.incremental is None or not field_name:
-            return [self._enriched(r) for r in records]
+            return prepared
+        self._check_cursor_field(prepared, field_name)
         since = datetime.fromisoformat(since_text)
         kept = []
-        for record in records:
-            record = self._enriched(record)  # the details may hold the cursor field (NetSuite)
+        for record in prepared:
             value = dig(record, field_name)
             moment = to_instant(value)
             if value is not None and moment is None:
@@ -151,6 +154,30 @@ class RestStream:
                     self._max = moment.isoformat()
         self._prune(self._seen)
         return kept
+
+    def _prepared(self, record: dict[str, Any], rejects: list[Rejected]) -> dict[str, Any] | None:
+        """The record as it lands: enriched (the details may hold the cursor field: NetSuite), then mapped."""
+        record = self._enriched(record)
+        if not self.options.fields:
+            return record
+        try:
+            return reshape(record, self.options.fields)
+        except ValueError as exc:
+            rejects.append(Rejected(f"cannot map the record: {exc}", json.dumps(record, default=str)))
+            return None
+
+    def _check_cursor_field(self, records: list[dict[str, Any]], field_name: str) -> None:
+        """A cursor field no record has would load everything on every run, and silently: refuse it."""
+        if not records or any(has_path(record, field_name) for record in records):
+            return
+        names = ", ".join(sorted({key for record in records for key in record})[:20])
+        where = self.config.source_file or self.client.source
+        raise ConfigError(
+            f"{where}: stream {self.config.name!r}: no record of the page has the cursor field {field_name!r} "
+            f"(the records have: {names})",
+            "set `cursor_field` to the updated-at field the API returns (a dotted path), "
+            "or name it in the stream's `fields:`",
+        )
 
     def _prune(self, hashes: dict[str, float]) -> None:
         if self._max is None or self.lookback is None:
@@ -213,6 +240,7 @@ class RestStream:
         while True:
             response = self.client.send(request, headers=o.headers)
             body = _json_body(response, self.config.name)
+            self._refuse_errors(body)
             records, rejects = split_objects(self._records_of(body), _origin(request))
             following = next_request(o.paginator, request, response, body, records, self.page_size)
             stored = following.state() | {"url": self.client.clean(following.url)} if following else None
@@ -225,6 +253,19 @@ class RestStream:
                     "check the stream's `paginator` (kind, token path, parameter name)",
                 )
             request = following
+
+    def _refuse_errors(self, body: Any) -> None:
+        if not self.options.errors_path:
+            return
+        errors = dig(body, self.options.errors_path)
+        if errors in (None, [], {}, ""):
+            return
+        first = errors[0] if isinstance(errors, list) else errors
+        message = first.get("message", first) if isinstance(first, dict) else first
+        raise SourceError(
+            f"{self.config.name}: the API answered with errors: {str(message)[:300]}",
+            f"check the stream's `body` (its query) and `fields` in the {self.client.source} source file",
+        )
 
     def _records_of(self, body: Any) -> list[Any]:
         found = dig(body, self.options.records_path)

@@ -5,9 +5,14 @@ records in its own envelope, with its own paging, filters and authentication:
 
 - stripe: bearer secret key; `starting_after` + `has_more`; no updated-since filter (lists all).
 - hubspot: OAuth2 refresh token; search `after` in the POST body; search filter `GTE` (ms).
-- shopify: `X-Shopify-Access-Token`; REST `Link` header (`page_info`, refused with filters) and
-  GraphQL `endCursor`; `updated_at_min`, `updated_at:>=`.
-- salesforce: JWT bearer (RS256); `nextRecordsUrl`; Bulk API 2.0 jobs, CSV with `Sforce-Locator`;
+- shopify: `X-Shopify-Access-Token`; REST `Link` header (`page_info`, refused with filters),
+  `updated_at_min`; the Admin GraphQL API (`graphql_standin.py`): only the fields the query selects,
+  by their GraphQL names (`updatedAt`, `legacyResourceId`, UTC times, enums in capitals), connections
+  (`edges { cursor node }`, `pageInfo { hasNextPage endCursor }`, `first` required), the search syntax
+  (`updated_at:>='...'`; an unknown field is ignored with a warning in `extensions.search`), the query
+  cost in `extensions.cost`, and errors (an unknown field, a query over 1000 points) with HTTP 200.
+- salesforce: JWT bearer (RS256), or a connected app's client credentials (its consumer key and secret,
+  in the form or as basic); `nextRecordsUrl`; Bulk API 2.0 jobs, CSV with `Sforce-Locator`;
   SOQL `SystemModstamp >=` (only the selected fields are returned).
 - google_ads: OAuth2 refresh token and `developer-token`; `nextPageToken`; GAQL `segments.date >=`.
 - facebook_ads: `access_token` query parameter; `paging.next` URL; `filtering`, `time_range`.
@@ -19,9 +24,16 @@ records in its own envelope, with its own paging, filters and authentication:
   (one call per record); `q=lastModifiedDate ON_OR_AFTER "MM/DD/YYYY"`.
 - sap: basic; OData v2 `d.__next` with `$skiptoken`; `$filter=<field> ge datetimeoffset'...'`.
 
-Faults for the tests: `storm_every` (every n-th API request answers 429 with a tiny `Retry-After`),
-`delay_s` (per request), `quota_left` (a daily quota per API), `expire_tokens()`, `revoke()`.
-`advance(batch)` applies a generated increment (`company.generate_increment`) to the served data.
+Faults for the tests, each answered the way the API answers it: `storm_every` (every n-th API
+request, from the first, is throttled: Stripe 429 `rate_limit` and HubSpot 429 `TEN_SECONDLY_ROLLING`
+without `Retry-After`, Shopify REST 429 with `Retry-After`, Shopify GraphQL 200 `THROTTLED` with its
+cost bucket in `extensions.cost`, Salesforce 403 `REQUEST_LIMIT_EXCEEDED` (concurrent requests),
+Facebook 400 with code 17, 613 or 80004, the rest 429 with `Retry-After`), `quota_left` (requests
+until the API's quota is spent: HubSpot 429 `DAILY`, Salesforce 403 `TotalRequests Limit exceeded`,
+Facebook 403 code 4, Google Ads 429 `RESOURCE_EXHAUSTED`), `delay_s` (per request), `expire_tokens()`,
+`revoke()`.
+`advance(batch)` applies a generated increment (`company.generate_increment`) to the served data;
+`edit(api, stream, key, changes)` changes one record, as a user would in the application.
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ import csv
 import gzip
 import io
 import json
+import operator
 import re
 import socket
 import threading
@@ -43,14 +56,15 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from company.systems import SYSTEMS
-from loaders.rest.records import dig, to_instant
+from loaders.rest.records import dig, put, to_instant
+from tests.helpers import graphql_standin as graphql
 
 APIS = (
     "salesforce",
@@ -73,6 +87,7 @@ SECRETS = {
     "HUBSPOT_REFRESH_TOKEN": "hs-refresh-standin-0c1d2e3f",
     "SHOPIFY_ACCESS_TOKEN": "shpat_standin_8c2e41aa",
     "SALESFORCE_CLIENT_ID": "3MVG9standin-consumer-key",
+    "SALESFORCE_CLIENT_SECRET": "sf-consumer-secret-standin-2b8e",
     "SALESFORCE_USERNAME": "integration@company.example",
     "GOOGLE_ADS_CLIENT_ID": "google-client-standin.apps.googleusercontent.com",
     "GOOGLE_ADS_CLIENT_SECRET": "GOCSPX-standin-secret",
@@ -151,7 +166,10 @@ class ApiStandIn:
         self.expire_at = 0  # the API request after which every access token has expired (0: never)
         self.api_requests: dict[str, int] = {}
         self.rate_limited = 0
+        self.asked_waits: list[float | None] = []  # per throttled request: the wait the API asked for, if any
         self.token_grants: dict[str, int] = {}
+        self.token_requests: list[dict[str, Any]] = []  # the token endpoint's form and Authorization header
+        self.graphql_variables: list[dict[str, Any]] = []  # of every Shopify GraphQL request, in order
         self._tokens: dict[str, str] = {}  # access token -> api
         self._revoked: set[str] = set()
         self._jobs: dict[str, dict[str, Any]] = {}
@@ -178,6 +196,17 @@ class ApiStandIn:
                             rows.pop(key, None)
                             rows[key] = record
 
+    def edit(self, api: str, stream: str, key: tuple[Any, ...], changes: dict[str, Any]) -> dict[str, Any]:
+        """Change one served record, as a user editing it in the API would (dotted paths to new values)."""
+        with self.lock:
+            rows = self.records[(api, stream)]
+            wanted = tuple(json.dumps(value) for value in key)
+            record = json.loads(json.dumps(rows.pop(wanted)))
+            for path, value in changes.items():
+                put(record, path, value)
+            rows[wanted] = record
+        return record
+
     def rows(self, api: str, stream: str, since: datetime | None = None, strict: bool = False) -> list[dict[str, Any]]:
         """The stream's current records updated at or after `since` (after, when `strict`), oldest first."""
         spec = next(s for s in SYSTEMS[api].streams if s.stream == stream)
@@ -199,10 +228,13 @@ class ApiStandIn:
         with self.lock:
             for rows in self.records.values():
                 rows.clear()
-            self.storm_every, self.delay_s, self.expire_at, self.rate_limited = 0, 0.0, 0, 0
+            self.storm_every, self.delay_s, self.expire_at, self.rate_limited, self._count = 0, 0.0, 0, 0, 0
+            self.asked_waits.clear()
             self.quota_left.clear()
             self.api_requests.clear()
             self.token_grants.clear()
+            self.graphql_variables.clear()
+            self.token_requests.clear()
             self._revoked.clear()
             self._tokens.clear()
         self.advance("-history")
@@ -237,6 +269,13 @@ class ApiStandIn:
     def _token_endpoint(self, call: Call) -> Reply:
         form = call.form()
         api = call.api
+        with self.lock:
+            self.token_requests.append({"api": api, "form": form, "authorization": call.headers.get("authorization")})
+        if api == "salesforce" and form.get("grant_type") == "client_credentials":
+            # the client credentials flow of a connected app: its consumer key and secret, in the body or as basic
+            if _client_of(call, form) != (SECRETS["SALESFORCE_CLIENT_ID"], SECRETS["SALESFORCE_CLIENT_SECRET"]):
+                return Reply.json({"error": "invalid_client", "error_description": "invalid client credentials"}, 400)
+            return self._grant(api)
         if api == "salesforce":
             try:
                 claims = jwt.decode(form.get("assertion", ""), self._salesforce_public, ["RS256"], audience="standin")
@@ -294,18 +333,134 @@ class ApiStandIn:
         if self.delay_s:
             time.sleep(self.delay_s)
         if quota is not None and quota <= 0:
-            if call.api == "facebook_ads":
-                return Reply.json({"error": {"message": "(#4) Application request limit reached", "code": 4}}, 403)
-            body = {"status": "error", "message": "You have reached your daily limit.", "policyName": "DAILY"}
-            return Reply.json(body, 429, {"X-HubSpot-RateLimit-Daily-Remaining": "0"})
-        if self.storm_every and count % self.storm_every == 0:
-            with self.lock:
-                self.rate_limited += 1
-            return Reply.json({"error": "rate limited"}, 429, {"Retry-After": "0.01"})
+            return self._quota_spent(call)
+        if self.storm_every and (count - 1) % self.storm_every == 0:
+            return self._throttled(call)
         if not self._authorized(call):
             return Reply.json({"error": "invalid_token", "error_description": "expired or unknown token"}, 401)
         handler: Callable[[Call], Reply] = getattr(self, f"_{call.api}")
         return handler(call)
+
+    # --- limits: each API's own answers ----------------------------------------------------------
+
+    def _quota_spent(self, call: Call) -> Reply:
+        """The API's answer once the quota the test set (`quota_left`) is spent; it lasts until cleared."""
+        if call.api == "hubspot":
+            body = {
+                "status": "error",
+                "message": "You have reached your daily limit.",
+                "errorType": "RATE_LIMIT",
+                "correlationId": str(uuid.uuid4()),
+                "policyName": "DAILY",
+            }
+            return Reply.json(
+                body, 429, {"X-HubSpot-RateLimit-Daily": "250000", "X-HubSpot-RateLimit-Daily-Remaining": "0"}
+            )
+        if call.api == "salesforce":  # the org's rolling 24-hour API request allocation
+            body = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+            return Reply.json(body, 403)
+        if call.api == "facebook_ads":  # no daily quota: the app's rolling one-hour limit, reached and staying
+            usage = {"call_count": 100, "total_cputime": 41, "total_time": 57}
+            return Reply.json(
+                _facebook_error(4, "(#4) Application request limit reached"), 403, {"X-App-Usage": json.dumps(usage)}
+            )
+        if call.api == "google_ads":  # the developer token's daily operations
+            body = {
+                "error": {
+                    "code": 429,
+                    "message": "Resource has been exhausted (e.g. check quota).",
+                    "status": "RESOURCE_EXHAUSTED",
+                }
+            }
+            return Reply.json(body, 429)
+        return Reply.json({"error": "quota exceeded"}, 429)
+
+    def _throttled(self, call: Call) -> Reply:
+        """A passing throttle (`storm_every`), answered as the API does; `asked_waits` records what it asked for."""
+        asked: float | None = None
+        reply: Reply
+        if call.api == "stripe":  # 429 without Retry-After: clients back off
+            message = (
+                "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits."
+            )
+            error = {
+                "code": "rate_limit",
+                "doc_url": "https://stripe.com/docs/error-codes/rate-limit",
+                "message": message,
+            }
+            reply = Reply.json({"error": {**error, "type": "invalid_request_error"}}, 429)
+        elif call.api == "hubspot":  # the ten-second burst limit, not the daily one
+            body = {
+                "status": "error",
+                "message": "You have reached your ten_secondly_rolling limit.",
+                "errorType": "RATE_LIMIT",
+                "correlationId": str(uuid.uuid4()),
+                "policyName": "TEN_SECONDLY_ROLLING",
+            }
+            headers = {
+                "X-HubSpot-RateLimit-Daily": "250000",
+                "X-HubSpot-RateLimit-Daily-Remaining": "249000",
+                "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+                "X-HubSpot-RateLimit-Max": "100",
+                "X-HubSpot-RateLimit-Remaining": "0",
+            }
+            reply = Reply.json(body, 429, headers)
+        elif call.api == "shopify" and call.path.endswith("/graphql.json"):
+            reply, asked = self._shopify_throttled(call)
+        elif call.api == "shopify":  # REST: the leaky bucket of 40 calls, 2 a second
+            message = (
+                "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+            )
+            reply, asked = (
+                Reply.json({"errors": message}, 429, {"Retry-After": "0.01", "X-Shopify-Shop-Api-Call-Limit": "40/40"}),
+                0.01,
+            )
+        elif call.api == "salesforce":  # too many long-running requests at once: passes when they end
+            body = [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+            reply = Reply.json(body, 403)
+        elif call.api == "facebook_ads":  # user, per-app-per-call and ad account limits, in turn
+            code, message = [
+                (17, "(#17) User request limit reached"),
+                (613, "(#613) Calls to this api have exceeded the rate limit."),
+                (80004, "There have been too many calls to this ad-account. Wait a bit and try again."),
+            ][self.rate_limited % 3]
+            usage = {
+                SECRETS["FACEBOOK_AD_ACCOUNT_ID"]: [
+                    {"type": "ads_management", "call_count": 100, "estimated_time_to_regain_access": 1}
+                ]
+            }
+            reply = Reply.json(_facebook_error(code, message), 400, {"X-Business-Use-Case-Usage": json.dumps(usage)})
+        else:
+            reply, asked = Reply.json({"error": "rate limited"}, 429, {"Retry-After": "0.01"}), 0.01
+        with self.lock:
+            self.rate_limited += 1
+            self.asked_waits.append(asked)
+        return reply
+
+    def _shopify_throttled(self, call: Call) -> tuple[Reply, float]:
+        """GraphQL is throttled by query cost: HTTP 200, a THROTTLED error, and the bucket's state."""
+        request = call.json() or {}
+        try:
+            requested = shopify_query_cost(graphql.parse(request.get("query", "")), request.get("variables") or {})
+        except graphql.QueryError:
+            requested = 1
+        available = max(0.0, requested - 1.0)  # one point short: refilled in 1 / restoreRate seconds
+        cost = {
+            "requestedQueryCost": requested,
+            "actualQueryCost": None,
+            "throttleStatus": {
+                "maximumAvailable": float(SHOPIFY_MAX_COST),
+                "currentlyAvailable": available,
+                "restoreRate": SHOPIFY_RESTORE_RATE,
+            },
+        }
+        error = {
+            "message": "Throttled",
+            "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+        }
+        return Reply.json({"errors": [error], "extensions": {"cost": cost}}), (
+            requested - available
+        ) / SHOPIFY_RESTORE_RATE
 
     def _page(self, rows: list[dict[str, Any]], offset: int, size: int | None = None) -> tuple[list[Any], int | None]:
         size = size or self.page_size
@@ -343,14 +498,7 @@ class ApiStandIn:
 
     def _shopify(self, call: Call) -> Reply:
         if call.path.endswith("/graphql.json"):
-            variables = call.json().get("variables", {})
-            match = re.search(r"updated_at:>='([^']+)'", variables.get("query") or "")
-            rows = self.rows("shopify", "products", to_instant(match.group(1)) if match else None)
-            offset = _untoken(variables["after"])["o"] if variables.get("after") else 0
-            page, following = self._page(rows, offset, int(variables.get("first", 10)))
-            edges = [{"cursor": _token(offset + i + 1), "node": r} for i, r in enumerate(page)]
-            info = {"hasNextPage": following is not None, "endCursor": edges[-1]["cursor"] if edges else None}
-            return Reply.json({"data": {"products": {"edges": edges, "pageInfo": info}}})
+            return self._shopify_graphql(call)
         stream = re.fullmatch(r"/admin/api/2024-01/(\w+)\.json", call.path)
         if not stream:
             return Reply.json({"errors": "Not Found"}, 404)
@@ -369,6 +517,114 @@ class ApiStandIn:
             query = urlencode({"limit": limit, "page_info": _token(following, min=since)})
             headers["Link"] = f'<{self.base_url}/shopify{call.path}?{query}>; rel="next"'
         return Reply.json({stream.group(1): page}, headers=headers)
+
+    def _shopify_graphql(self, call: Call) -> Reply:
+        """The Admin GraphQL API: the fields the query selects, by their GraphQL names, in connections."""
+        request = call.json() if call.method == "POST" else None
+        if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+            return Reply.json({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+        variables = request.get("variables") or {}
+        self.graphql_variables.append(variables)
+        try:
+            operation = graphql.parse(request["query"])
+        except graphql.QueryError as exc:
+            return Reply.json({"errors": [exc.answer()]})
+        requested = shopify_query_cost(operation, variables)
+        if requested > SHOPIFY_MAX_COST:
+            message = f"Query cost is {requested}, which exceeds the single query max cost limit ({SHOPIFY_MAX_COST})."
+            error = {"message": message, "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested}}
+            return Reply.json({"errors": [error]})
+        search: list[dict[str, Any]] = []
+        answer = graphql.execute(self._shopify_schema(search), "QueryRoot", None, operation, variables)
+        actual = _objects_in(answer.get("data"))
+        cost = {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": {
+                "maximumAvailable": float(SHOPIFY_MAX_COST),
+                "currentlyAvailable": float(SHOPIFY_MAX_COST - actual),
+                "restoreRate": SHOPIFY_RESTORE_RATE,
+            },
+        }
+        answer["extensions"] = {"cost": cost, **({"search": search} if search else {})}
+        return Reply.json(answer)
+
+    def _shopify_schema(self, search: list[dict[str, Any]]) -> graphql.Schema:
+        """Shopify's product types (Admin API 2024-01), resolved from the REST-shaped generated records."""
+
+        def plain(key: str) -> graphql.Field:
+            return graphql.Field(None, lambda r, _: r.get(key))
+
+        def instant(key: str) -> graphql.Field:  # GraphQL's DateTime is UTC; REST's is shop-local
+            return graphql.Field(None, lambda r, _: _utc(r.get(key)))
+
+        def products(_: Any, args: dict[str, Any]) -> dict[str, Any]:
+            rows = self.rows("shopify", "products")
+            if args.get("query"):
+                rows = _shopify_search(rows, args["query"], search)
+            return _connection(rows, args, "Product", str(args.get("sortKey") or "ID"))
+
+        def variants(product: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+            items = [{**variant, "_product": product} for variant in product.get("variants") or []]
+            return _connection(items, args, "ProductVariant", "ID")
+
+        def options(product: dict[str, Any], args: dict[str, Any]) -> list[dict[str, Any]]:
+            found = [{**o, "position": i + 1, "_product": product} for i, o in enumerate(product.get("options") or [])]
+            return found[: args["first"]] if args.get("first") else found
+
+        page_info = {name: plain(name) for name in ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor")}
+        return {
+            "QueryRoot": {"products": graphql.Field("ProductConnection", products)},
+            "ProductConnection": _connection_types("Product")[0],
+            "ProductEdge": _connection_types("Product")[1],
+            "ProductVariantConnection": _connection_types("ProductVariant")[0],
+            "ProductVariantEdge": _connection_types("ProductVariant")[1],
+            "PageInfo": page_info,
+            "Product": {
+                "id": plain("admin_graphql_api_id"),
+                "legacyResourceId": graphql.Field(None, lambda r, _: str(r["id"])),
+                "title": plain("title"),
+                "descriptionHtml": plain("body_html"),
+                "vendor": plain("vendor"),
+                "productType": plain("product_type"),
+                "handle": plain("handle"),
+                "status": graphql.Field(None, lambda r, _: str(r["status"]).upper()),
+                "tags": graphql.Field(None, lambda r, _: [t.strip() for t in (r.get("tags") or "").split(",") if t]),
+                "createdAt": instant("created_at"),
+                "updatedAt": instant("updated_at"),
+                "publishedAt": instant("published_at"),
+                "options": graphql.Field("ProductOption", options),
+                "variants": graphql.Field("ProductVariantConnection", variants),
+            },
+            "ProductOption": {
+                "id": graphql.Field(
+                    None, lambda o, _: f"gid://shopify/ProductOption/{o['_product']['id']}{o['position']}"
+                ),
+                "name": plain("name"),
+                "position": plain("position"),
+                "values": plain("values"),
+            },
+            "ProductVariant": {
+                "id": graphql.Field(None, lambda v, _: f"gid://shopify/ProductVariant/{v['id']}"),
+                "legacyResourceId": graphql.Field(None, lambda v, _: str(v["id"])),
+                "title": plain("title"),
+                "sku": plain("sku"),
+                "price": plain("price"),  # Money: a decimal in a string
+                "weight": plain("weight"),
+                "weightUnit": graphql.Field(None, lambda v, _: _WEIGHT_UNITS.get(v.get("weight_unit"))),
+                "taxable": plain("taxable"),
+                "createdAt": instant("created_at"),
+                "updatedAt": instant("updated_at"),
+                "inventoryItem": graphql.Field("InventoryItem", lambda v, _: v),
+                "product": graphql.Field("Product", lambda v, _: v["_product"]),
+            },
+            "InventoryItem": {
+                "id": graphql.Field(None, lambda v, _: f"gid://shopify/InventoryItem/{v['id']}"),
+                "legacyResourceId": graphql.Field(None, lambda v, _: str(v["id"])),
+                "requiresShipping": plain("requires_shipping"),
+                "sku": plain("sku"),
+            },
+        }
 
     _SF_OBJECTS: ClassVar[dict[str, str]] = {"Lead": "leads", "Opportunity": "opportunities", "Account": "accounts"}
     _SOQL = re.compile(r"SELECT (.+?) FROM (\w+)(?: WHERE SystemModstamp >= (\S+))?(?: ORDER BY SystemModstamp)?$")
@@ -553,6 +809,151 @@ class ApiStandIn:
         return Reply.json({"d": data})
 
 
+SHOPIFY_MAX_COST = 1000  # the single-query limit and the bucket size of a standard shop (Admin API 2024-01)
+SHOPIFY_RESTORE_RATE = 50.0  # points per second
+_WEIGHT_UNITS = {"g": "GRAMS", "kg": "KILOGRAMS", "oz": "OUNCES", "lb": "POUNDS"}
+_SEARCH_TERM = re.compile(r"""(?:(\w+):(>=|<=|>|<)?)?('[^']*'|"[^"]*"|\S+)""")
+_TIME_FIELDS = ("updated_at", "created_at", "published_at")
+_TEXT_FIELDS = ("title", "status", "vendor", "product_type", "handle")
+
+
+def shopify_query_cost(operation: graphql.Operation, variables: dict[str, Any]) -> int:
+    """Shopify's requested cost, simplified: an object costs 1 and a connection 2 plus `first` times the
+    cost of one of its nodes (scalars are free). The single-query limit is 1000."""
+
+    def cost(selections: list[graphql.Selection]) -> int:
+        total = 0
+        for selection in selections:
+            args = graphql.arguments(selection, variables, operation.defaults)
+            size = args.get("first") or args.get("last")
+            if isinstance(size, int):
+                nodes = [n for edge in selection.children if edge.name == "edges" for n in edge.children]
+                nodes += [n for n in selection.children if n.name == "nodes"]
+                per_node = max((1 + cost(n.children) for n in nodes if n.name in ("node", "nodes")), default=1)
+                total += 2 + size * per_node
+            elif selection.children and selection.name not in ("edges", "node", "nodes", "pageInfo"):
+                total += 1 + cost(selection.children)
+            else:
+                total += cost(selection.children)
+        return total
+
+    return cost(operation.selections)
+
+
+def _objects_in(data: Any) -> int:
+    if isinstance(data, dict):
+        return 1 + sum(_objects_in(v) for v in data.values())
+    if isinstance(data, list):
+        return sum(_objects_in(v) for v in data)
+    return 0
+
+
+def _utc(value: Any) -> str | None:
+    moment = to_instant(value)
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _connection_types(node: str) -> tuple[dict[str, graphql.Field], dict[str, graphql.Field]]:
+    connection = {
+        "edges": graphql.Field(f"{node}Edge", lambda c, _: c["edges"]),
+        "nodes": graphql.Field(node, lambda c, _: [e["node"] for e in c["edges"]]),
+        "pageInfo": graphql.Field("PageInfo", lambda c, _: c["pageInfo"]),
+    }
+    edge = {
+        "cursor": graphql.Field(None, lambda e, _: e["cursor"]),
+        "node": graphql.Field(node, lambda e, _: e["node"]),
+    }
+    return connection, edge
+
+
+def _connection(items: list[dict[str, Any]], args: dict[str, Any], node: str, sort_key: str) -> dict[str, Any]:
+    """A connection page as Shopify serves it: `first` (at most 250) after an opaque cursor that holds
+    the last node's sort value and id, so pages stay right while records change between requests."""
+    first = args.get("first")
+    if not isinstance(first, int):
+        raise graphql.QueryError("you must provide one of first or last", "BAD_REQUEST")
+    if not 0 < first <= 250:
+        raise graphql.QueryError(f"first must be between 1 and 250 (got {first})", "BAD_REQUEST")
+
+    def position(item: dict[str, Any]) -> tuple[str, int]:
+        value = (_utc(item.get("updated_at")) or "") if sort_key == "UPDATED_AT" else ""
+        return value, int(item["id"])
+
+    ordered = sorted(items, key=position, reverse=bool(args.get("reverse")))
+    if args.get("after"):
+        try:
+            last = _untoken(str(args["after"]))
+            mark = (last["v"], last["id"])
+        except (ValueError, KeyError):
+            raise graphql.QueryError(f"Invalid cursor for {node} connection", "BAD_REQUEST") from None
+        ordered = [i for i in ordered if (position(i) < mark if args.get("reverse") else position(i) > mark)]
+    page = ordered[:first]
+    edges = [{"cursor": _cursor(position(i)), "node": i} for i in page]
+    info = {
+        "hasNextPage": len(ordered) > first,
+        "hasPreviousPage": bool(args.get("after")),
+        "startCursor": edges[0]["cursor"] if edges else None,
+        "endCursor": edges[-1]["cursor"] if edges else None,
+    }
+    return {"edges": edges, "pageInfo": info}
+
+
+def _cursor(position: tuple[str, int]) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"v": position[0], "id": position[1]}).encode()).decode().rstrip("=")
+
+
+def _shopify_search(rows: list[dict[str, Any]], query: str, warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Shopify's search syntax, the part a loader uses: `updated_at:>='2024-01-01T00:00:00Z'` (and
+    `>`, `<`, `<=`, no comparator: equal), text fields by equality, terms joined by AND. A field the
+    resource cannot be searched by is ignored, with a warning in `extensions.search`, as Shopify does."""
+    kept = rows
+    for match in _SEARCH_TERM.finditer(query):
+        name, comparator, raw = match.group(1), match.group(2) or "", match.group(3)
+        if name is None and raw.upper() in ("AND", "OR"):
+            continue
+        value = raw[1:-1] if raw[:1] in "'\"" and len(raw) > 1 else raw
+        if name in _TIME_FIELDS:
+            moment = to_instant(value)
+            if moment is None:
+                warnings.append(_search_warning(query, name, "Invalid date or time value."))
+                continue
+            compare = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "": operator.eq}
+            test = compare[comparator]
+            kept = [r for r in kept if (m := to_instant(r.get(name))) is not None and test(m, moment)]
+        elif name in _TEXT_FIELDS:
+            kept = [r for r in kept if str(r.get(name, "")).lower() == value.lower()]
+        elif name is None:
+            kept = [r for r in kept if value.lower() in str(r.get("title", "")).lower()]
+        else:
+            warnings.append(_search_warning(query, name, "Invalid search field for this query."))
+    return kept
+
+
+def _search_warning(query: str, field_name: str, message: str) -> dict[str, Any]:
+    return {"path": ["products"], "query": query, "warnings": [{"field": field_name, "message": message}]}
+
+
+def _client_of(call: Call, form: dict[str, str]) -> tuple[str | None, str | None]:
+    """An OAuth2 client's id and secret: HTTP basic (RFC 6749 §2.3.1, form-encoded) or the form's fields."""
+    header = call.headers.get("authorization", "")
+    if header.startswith("Basic "):
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        return unquote_plus(user), unquote_plus(password)
+    return form.get("client_id"), form.get("client_secret")
+
+
+def _facebook_error(code: int, message: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "message": message,
+            "type": "OAuthException",
+            "is_transient": True,
+            "code": code,
+            "fbtrace_id": "AbC123standin",
+        }
+    }
+
+
 def _hour(text: str) -> datetime:
     return datetime.strptime(text[:13], "%Y-%m-%d %H").replace(tzinfo=UTC)
 
@@ -644,6 +1045,27 @@ class RunningStandIn:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+def source_environment(running: RunningStandIn, home: Path) -> dict[str, str]:
+    """The environment `sources/rest/*.yml` read, pointed at the stand-in: base URLs, secrets, keys,
+    small pages; `home` is the LAKEHOUSE_HOME whose samples hold the company (Segment's files)."""
+    environment = dict(SECRETS)
+    for name in APIS:
+        environment[f"{name.upper()}_BASE_URL"] = running.base_url(name)
+        environment[f"{name.upper()}_PAGE_SIZE"] = "10"
+    environment |= {
+        "FACEBOOK_BASE_URL": running.base_url("facebook_ads"),
+        "FACEBOOK_PAGE_SIZE": "10",
+        "GOOGLE_OAUTH_TOKEN_URL": f"{running.base_url('google_ads')}/token",
+        "SALESFORCE_PRIVATE_KEY": running.standin.salesforce_key,
+        "NETSUITE_PRIVATE_KEY": running.standin.netsuite_key,
+        "SALESFORCE_AUDIENCE": "standin",
+        "NETSUITE_AUDIENCE": "standin",
+        "LAKEHOUSE_HOME": str(home),
+        "SEGMENT_FILES_PATH": str(home / "samples" / "company" / "segment"),
+    }
+    return environment
 
 
 def start_standin(company_dir: Path, page_size: int = 7) -> RunningStandIn:

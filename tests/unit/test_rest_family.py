@@ -10,9 +10,9 @@ import pytest
 from lakehouse.core.errors import ConfigError
 from loaders.core.config import validated_options
 from loaders.rest.client import Request
-from loaders.rest.options import PaginatorOptions, RestOptions
+from loaders.rest.options import PaginatorOptions, RestOptions, RestStreamOptions
 from loaders.rest.paginate import first_request, next_request
-from loaders.rest.records import dig, render, to_instant
+from loaders.rest.records import dig, render, reshape, to_instant
 
 
 def _next(kind: dict, body: object, records: list, headers: dict | None = None, page_size: int = 2) -> Request | None:
@@ -82,3 +82,54 @@ def test_bad_options_name_the_key_and_the_fix() -> None:
         )
     with pytest.raises(ConfigError, match="base_url"):
         validated_options(RestOptions, {"base_url": "ftp://x"}, None, "options")
+
+
+def test_fields_build_the_landed_record_from_a_graphql_node() -> None:
+    options = RestStreamOptions.model_validate(
+        {
+            "path": "/graphql.json",
+            "fields": {
+                "id": {"path": "legacyResourceId", "type": "integer"},
+                "status": {"path": "status", "values": {"ACTIVE": "active"}},
+                "tags": {"path": "tags", "join": ", "},
+                "variants": {
+                    "path": "variants.edges.node",
+                    "fields": {
+                        "sku": "sku",
+                        "grams": {
+                            "path": "weight",
+                            "times": {"path": "weightUnit", "values": {"KILOGRAMS": 1000, "POUNDS": 453.59237}},
+                            "type": "integer",
+                        },
+                    },
+                },
+                "missing": "publishedAt",
+            },
+        }
+    )
+    node = {
+        "legacyResourceId": "9007199254740993",  # beyond a float's exact integers
+        "status": "ACTIVE",
+        "tags": ["apparel", "winter"],
+        "variants": {"edges": [{"node": {"sku": "A-1", "weight": 0.45, "weightUnit": "KILOGRAMS"}}]},
+    }
+    assert reshape(node, options.fields) == {
+        "id": 9007199254740993,
+        "status": "active",
+        "tags": "apparel, winter",
+        "variants": [{"sku": "A-1", "grams": 450}],
+        "missing": None,
+    }
+    with pytest.raises(ValueError, match=r"'id'.*not an integer"):
+        reshape({**node, "legacyResourceId": "gid://shopify/Product/1"}, options.fields)
+
+
+def test_limit_rules_say_how_to_tell_them_apart() -> None:
+    base = {"base_url": "https://x"}
+    with pytest.raises(ConfigError, match="tell a spent quota from a passing throttle"):
+        validated_options(RestOptions, {**base, "quota": {"statuses": [429]}}, None, "options")
+    with pytest.raises(ConfigError, match="`body_path` and `body_values` go together"):
+        validated_options(RestOptions, {**base, "throttle": [{"body_path": "error.code"}]}, None, "options")
+    bucket = {"statuses": [200], "body_path": "errors.extensions.code", "body_values": ["THROTTLED"]}
+    with pytest.raises(ConfigError, match="go together"):
+        validated_options(RestOptions, {**base, "throttle": [{**bucket, "cost_path": "a"}]}, None, "options")
