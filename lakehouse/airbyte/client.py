@@ -1,19 +1,29 @@
 """The Airbyte workspace through the `airbyte-api` SDK, seen as plain, comparable documents.
 
 Every resource is normalized the same way on both sides of a diff: a declared source's configuration
-goes through the SDK's own model (which fills the connector's defaults, as the server does), and a
-listed one comes back through the same model; connections name their source and destination by name.
-SDK and HTTP failures become `SourceError`s naming the call and the fix, never the credentials.
+goes through the SDK's model for its `sourceType` (which fills the connector's defaults, as the server
+does), and a listed one comes back through the same model; connections name their source and destination
+by name. SDK and HTTP failures become `SourceError`s naming the call and the fix, never the credentials.
+
+A configuration is always validated by its own connector's model, never by the SDK's union of all of
+them: in `airbyte-api` 1.0.1 that union stops at the first earlier member whose `credentials` discriminator
+is missing (a HubSpot `credentials` block has no `auth_type`, which ConvertKit's model looks for) with a
+plain `ValueError`, on the way out and on the way back. So source and destination requests are built
+from the SDK's request models (the connector's model inside) and sent, and their answers read, as JSON
+through the SDK's own HTTP client; connections and jobs go through the SDK's methods.
 """
 
 from __future__ import annotations
 
 import time
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import airbyte_api
+import httpx
 from airbyte_api import api, errors, models
 from pydantic import ValidationError
 
@@ -36,24 +46,49 @@ class AirbyteClient:
         self.sdk = airbyte_api.AirbyteAPI(server_url=spec.server_url, security=security)
         self.workspace_id = spec.workspace_id
         self.server_url = spec.server_url
+        self.bearer_token = spec.bearer_token
 
     # listing -------------------------------------------------------------------------------------
 
     def sources(self) -> dict[str, Existing]:
-        rows = self._pages(
-            lambda offset: (
-                self.sdk.sources.list_sources(request=self._listing(api.ListSourcesRequest, offset)).sources_response
-            )
-        )
-        return {r.name: Existing(r.source_id, {"configuration": _dump(r)["configuration"]}) for r in rows}
+        return self._configured("source")
 
     def destinations(self) -> dict[str, Existing]:
-        def page(offset: int) -> Any:
-            request = self._listing(api.ListDestinationsRequest, offset)
-            return self.sdk.destinations.list_destinations(request=request).destinations_response
+        return self._configured("destination")
 
-        rows = self._pages(page)
-        return {r.name: Existing(r.destination_id, {"configuration": _dump(r)["configuration"]}) for r in rows}
+    def _configured(self, kind: str) -> dict[str, Existing]:
+        """Sources or destinations, each configuration normalized by its connector's own model."""
+        out = {}
+        for row in self._pages(lambda offset: self._listing_json(f"{kind}s", offset)):
+            configuration = normalized_configuration(kind, row["name"], row.get("configuration") or {})
+            out[row["name"]] = Existing(row[f"{kind}Id"], {"configuration": configuration})
+        return out
+
+    def _listing_json(self, path: str, offset: int) -> list[dict[str, Any]]:
+        params = {"workspaceIds": self.workspace_id, "limit": PAGE, "offset": offset}
+        return list((self._json("GET", path, f"list {path}", params=params) or {}).get("data") or [])
+
+    def _json(self, method: str, path: str, what: str, *, params: Any = None, body: Any = None) -> Any:
+        """One request through the SDK's HTTP client with its bearer token; the answer as JSON."""
+        client = self.sdk.sdk_configuration.client
+        assert client is not None
+        headers = {"Accept": "application/json"}
+        if self.bearer_token:
+            headers["Authorization"] = f"Bearer {self.bearer_token}"
+        url = f"{self.server_url.rstrip('/')}/{path}"
+        try:
+            response = client.send(client.build_request(method, url, params=params, json=body, headers=headers))
+        except httpx.HTTPError:
+            raise SourceError(
+                f"Airbyte API at {self.server_url} did not answer ({what})",
+                "check `server_url` and that the Airbyte server is running and reachable",
+            ) from None
+        if response.status_code >= 400:
+            raise SourceError(
+                f"Airbyte API ({self.server_url}) refused to {what}: HTTP {response.status_code} {response.text[:300]}",
+                "check the workspace file against the error; 401/403: check the token's reference",
+            )
+        return response.json() if response.content else None
 
     def connections(self, source_names: dict[str, str], destination_names: dict[str, str]) -> dict[str, Existing]:
         def page(offset: int) -> Any:
@@ -74,7 +109,7 @@ class AirbyteClient:
         for _ in range(10_000):  # bounded: 1M resources
             offset = len(rows)
             page = self._call("list", lambda offset=offset: fetch(offset))
-            data = list(page.data) if page is not None else []
+            data = list(page) if isinstance(page, list) else list(page.data) if page is not None else []
             rows += data
             if len(data) < PAGE:
                 return rows
@@ -83,35 +118,29 @@ class AirbyteClient:
     # changes -------------------------------------------------------------------------------------
 
     def create_source(self, name: str, configuration: dict[str, Any]) -> str:
-        request = models.SourceCreateRequest(configuration=configuration, name=name, workspace_id=self.workspace_id)
-        return self._call(
-            "create source", lambda: self.sdk.sources.create_source(request=request)
-        ).source_response.source_id
+        model = connector_model("source", name, configuration)
+        request = models.SourceCreateRequest(configuration=model, name=name, workspace_id=self.workspace_id)
+        return str(self._json("POST", "sources", "create source", body=_dump(request))["sourceId"])
 
     def update_source(self, source_id: str, name: str, configuration: dict[str, Any]) -> None:
-        patch = models.SourcePatchRequest(configuration=configuration, name=name)
-        request = api.PatchSourceRequest(source_id=source_id, source_patch_request=patch)
-        self._call("update source", lambda: self.sdk.sources.patch_source(request=request))
+        patch = models.SourcePatchRequest(configuration=connector_model("source", name, configuration), name=name)
+        self._json("PATCH", f"sources/{source_id}", "update source", body=_dump(patch))
 
     def delete_source(self, source_id: str) -> None:
-        request = api.DeleteSourceRequest(source_id=source_id)
-        self._call("delete source", lambda: self.sdk.sources.delete_source(request=request))
+        self._json("DELETE", f"sources/{source_id}", "delete source")
 
     def create_destination(self, name: str, configuration: dict[str, Any]) -> str:
-        request = models.DestinationCreateRequest(
-            configuration=configuration, name=name, workspace_id=self.workspace_id
-        )
-        response = self._call("create destination", lambda: self.sdk.destinations.create_destination(request=request))
-        return response.destination_response.destination_id
+        model = connector_model("destination", name, configuration)
+        request = models.DestinationCreateRequest(configuration=model, name=name, workspace_id=self.workspace_id)
+        return str(self._json("POST", "destinations", "create destination", body=_dump(request))["destinationId"])
 
     def update_destination(self, destination_id: str, name: str, configuration: dict[str, Any]) -> None:
-        patch = models.DestinationPatchRequest(configuration=configuration, name=name)
-        request = api.PatchDestinationRequest(destination_id=destination_id, destination_patch_request=patch)
-        self._call("update destination", lambda: self.sdk.destinations.patch_destination(request=request))
+        model = connector_model("destination", name, configuration)
+        patch = models.DestinationPatchRequest(configuration=model, name=name)
+        self._json("PATCH", f"destinations/{destination_id}", "update destination", body=_dump(patch))
 
     def delete_destination(self, destination_id: str) -> None:
-        request = api.DeleteDestinationRequest(destination_id=destination_id)
-        self._call("delete destination", lambda: self.sdk.destinations.delete_destination(request=request))
+        self._json("DELETE", f"destinations/{destination_id}", "delete destination")
 
     def create_connection(self, name: str, spec: ConnectionSpec, source_id: str, destination_id: str) -> str:
         request = models.ConnectionCreateRequest(
@@ -168,17 +197,48 @@ class AirbyteClient:
 
 
 def normalized_configuration(kind: str, name: str, configuration: dict[str, Any]) -> dict[str, Any]:
-    """A declared configuration as the SDK model (and so the server) completes it with defaults."""
-    model = models.SourceCreateRequest if kind == "source" else models.DestinationCreateRequest
-    try:
-        request = model(configuration=configuration, name=name, workspace_id="-")
-    except ValidationError as exc:
-        first = exc.errors()[0]
+    """A configuration as its connector's SDK model (and so the server) completes it with defaults."""
+    return _dump(connector_model(kind, name, configuration))
+
+
+def connector_model(kind: str, name: str, configuration: dict[str, Any]) -> Any:
+    """The configuration as the SDK model of its `sourceType` / `destinationType` (`SourceHubspot`, ...)."""
+    key = f"{kind}Type"
+    models_by_type = connector_models(kind)
+    model = models_by_type.get(str(configuration.get(key)))
+    if model is None:
         raise ConfigError(
-            f"{kind} {name!r}: configuration does not match any Airbyte connector ({first['msg']})",
-            f"check `{kind}s.{name}.configuration` (its `{kind}Type` and keys) against the connector's documentation",
+            f"{kind} {name!r}: `{key}: {configuration.get(key)}` is not an Airbyte connector the API knows",
+            f"set `{kind}s.{name}.configuration.{key}` to one of the API's types (e.g. "
+            f"{', '.join(sorted(models_by_type)[:5])}, ...)",
+        )
+    try:
+        return model.model_validate(configuration)
+    except (ValidationError, ValueError) as exc:
+        detail = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        where = ".".join(str(part) for part in detail["loc"]) if detail else ""
+        message = f"{where}: {detail['msg']}" if detail else str(exc).split(" in {")[0]
+        raise ConfigError(
+            f"{kind} {name!r}: configuration does not match Airbyte's {model.__name__} ({message})",
+            f"check `{kind}s.{name}.configuration` against the connector's documentation",
         ) from None
-    return _dump(request)["configuration"]
+
+
+@cache
+def connector_models(kind: str) -> dict[str, type]:
+    """`{"hubspot": SourceHubspot, ...}`: the members of the SDK's configuration union, by type name."""
+    union: Any = models.SourceConfiguration if kind == "source" else models.DestinationConfiguration
+    key = f"{kind}Type"
+    while not typing.get_args(union) and hasattr(union, "__value__"):  # a type alias
+        union = union.__value__
+    while typing.get_origin(union) is typing.Annotated or hasattr(union, "__metadata__"):
+        union = getattr(typing.get_args(union)[0], "__value__", typing.get_args(union)[0])
+    out = {}
+    for member in typing.get_args(union):
+        for field_name, info in member.model_fields.items():
+            if (info.alias or field_name) == key and info.default is not None:
+                out[str(getattr(info.default, "value", info.default))] = member
+    return out
 
 
 def connection_document(spec: ConnectionSpec) -> dict[str, Any]:

@@ -9,6 +9,7 @@ value under a key that names a secret (password, secret, token, key, credentials
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +18,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lakehouse.core.errors import ConfigError
+from lakehouse.core.home import PROJECT_DIR
 from loaders.core.config import resolve_references
+
+DEFAULT_WORKSPACE = PROJECT_DIR / "airbyte" / "workspace.yml"
+WORKSPACE_VARIABLE = "LAKEHOUSE_AIRBYTE_WORKSPACE"  # also `lakehouse airbyte ... --file`'s environment variable
 
 SYNC_MODES = Literal[
     "full_refresh_overwrite",
@@ -79,16 +84,14 @@ class WorkspaceSpec(BaseModel):
     path: Path | None = None
 
 
+def workspace_file() -> Path:
+    """The workspace file of this environment: LAKEHOUSE_AIRBYTE_WORKSPACE, else airbyte/workspace.yml."""
+    return Path(os.environ.get(WORKSPACE_VARIABLE) or DEFAULT_WORKSPACE).expanduser()
+
+
 def load_workspace(path: Path) -> WorkspaceSpec:
     """Read, check and resolve a workspace file; errors name the file, the key and the fix."""
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"Airbyte workspace file {path} does not exist", "see airbyte/README.md") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}", "fix the YAML at the position shown") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path} must hold a mapping", "see airbyte/README.md for the layout")
+    raw = _read(path)
     _refuse_literal_secrets(raw, path, "")
     resolved = resolve_references(raw, where=str(path))
     try:
@@ -99,6 +102,36 @@ def load_workspace(path: Path) -> WorkspaceSpec:
         raise ConfigError(f"{path}: key `{key}`: {first['msg']}", f"correct `{key}` in {path}") from None
     _check_references(spec, path)
     return spec.model_copy(update={"path": path})
+
+
+def declared_connections(path: Path) -> dict[str, ConnectionSpec]:
+    """The file's connections by name, read without resolving any reference: what the scheduler needs to
+    draw its graph, with no secret looked up (the sync resolves them when it runs)."""
+    raw = _read(path)
+    connections = raw.get("connections") or {}
+    if not isinstance(connections, dict):
+        raise ConfigError(f"{path}: key `connections` must map names to connections", "see airbyte/README.md")
+    declared = {}
+    for name, document in connections.items():
+        try:
+            declared[str(name)] = ConnectionSpec.model_validate(document)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(["connections", str(name), *(str(part) for part in first["loc"])])
+            raise ConfigError(f"{path}: key `{key}`: {first['msg']}", f"correct `{key}` in {path}") from None
+    return declared
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"Airbyte workspace file {path} does not exist", "see airbyte/README.md") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}", "fix the YAML at the position shown") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a mapping", "see airbyte/README.md for the layout")
+    return raw
 
 
 def _refuse_literal_secrets(value: Any, path: Path, where: str) -> None:

@@ -9,14 +9,13 @@ import typer
 from rich.markup import escape
 
 from lakehouse.cli.errors import console, friendly_errors
-from lakehouse.core.errors import SourceError
 from lakehouse.core.home import PROJECT_DIR
 
 airbyte_app = typer.Typer(help="Airbyte: connections as code (airbyte/), connectors run locally.", no_args_is_help=True)
 WorkspaceFile = Annotated[
     Path, typer.Option("--file", "-f", help="The workspace file.", envvar="LAKEHOUSE_AIRBYTE_WORKSPACE")
 ]
-DEFAULT_FILE = PROJECT_DIR / "airbyte" / "workspace.yml"
+DEFAULT_FILE = PROJECT_DIR / "airbyte" / "workspace.yml"  # = lakehouse.airbyte.spec.DEFAULT_WORKSPACE
 
 
 @airbyte_app.command()
@@ -61,30 +60,24 @@ def sync(
     poll: Annotated[float, typer.Option(help="Seconds between job status reads.")] = 5.0,
 ) -> None:
     """Start a sync job for CONNECTION and follow it to the end; exit 1 when it does not succeed."""
-    from lakehouse.airbyte.client import AirbyteClient, wait_for
-    from lakehouse.airbyte.plan import Workspace
     from lakehouse.airbyte.spec import load_workspace
+    from lakehouse.airbyte.sync import job_status, sync_connection
 
     spec = load_workspace(file)
-    client = AirbyteClient(spec)
-    existing = Workspace.read(client).connections.get(connection)
-    if existing is None:
-        raise SourceError(
-            f"the workspace has no connection {connection!r}",
-            "declare it in the workspace file and run `lakehouse airbyte apply` first",
-        )
-    job_id = client.start_sync(existing.id)
-    with console.status(f"sync job {job_id} of {connection}: pending") as status:
+    with console.status(f"sync of {connection}: starting") as status:
+        started: list[int] = []
 
         def on_poll(job: object) -> None:
             rows = getattr(job, "rows_synced", None) or 0
-            status.update(f"sync job {job_id} of {connection}: {_status(job)}, {rows:,} rows")
+            status.update(f"sync job {started[0]} of {connection}: {job_status(job)}, {rows:,} rows")
 
-        job = wait_for(client, job_id, timeout_s=timeout, poll_s=poll, on_poll=on_poll)
-    final = _status(job)
-    console.print(f"sync job {job_id} of {escape(connection)}: {final}, {job.rows_synced or 0:,} rows")
-    if final != "succeeded":
-        console.print(f"[bold red]error:[/] the job ended {final}; see its logs in Airbyte (job {job_id})")
+        outcome = sync_connection(
+            spec, connection, timeout_s=timeout, poll_s=poll, on_start=started.append, on_poll=on_poll
+        )
+    job_id = outcome.job_id
+    console.print(f"sync job {job_id} of {escape(connection)}: {outcome.status}, {outcome.rows_synced:,} rows")
+    if not outcome.succeeded:
+        console.print(f"[bold red]error:[/] the job ended {outcome.status}; see its logs in Airbyte (job {job_id})")
         raise typer.Exit(1)
 
 
@@ -109,8 +102,3 @@ def spec(pin: Annotated[str, typer.Argument(help="airbyte-source-<name>==<versio
     connector = Connector.parse(pin)
     document = ConnectorProcess(connector.require(), {}, name=connector.name).spec()
     console.print_json(json.dumps(document.get("connectionSpecification", document)))
-
-
-def _status(job: object) -> str:
-    value = getattr(job, "status", "?")
-    return str(getattr(value, "value", value))

@@ -11,6 +11,7 @@ from rich.table import Table
 from lakehouse.cli.errors import console, friendly_errors
 from lakehouse.core.errors import LakehouseError
 from lakehouse.core.storage import LakehouseRoot
+from lakehouse.report.metrics import MetricsTarget
 from loaders.core.bronze import describe_cursor
 
 sources_app = typer.Typer(
@@ -68,6 +69,7 @@ def load(
     """Load one source's streams into bronze, resuming from each stream's committed state.
 
     Every stream load is recorded in <root>/bronze/_ledger; unparseable records go to <root>/bronze/_quarantine.
+    With LAKEHOUSE_CLOUDWATCH_NAMESPACE set, the loads' failures go to CloudWatch (LoadFailures).
     Exits 1 when a stream failed (the other streams still load).
     """
     from lakehouse.cli.progress import load_progress
@@ -77,6 +79,7 @@ def load(
     root = LakehouseRoot.from_env()
     root.check()
     config = find_source(source)
+    metrics_target = MetricsTarget.from_env()  # before loading: a half-configured publisher fails first
     with load_progress(console) as on_batch:
         results = load_source(
             root, config, streams=stream, full_refresh=full_refresh, on_batch=on_batch, raise_on_error=False
@@ -85,12 +88,23 @@ def load(
     for r in results:
         if r.status == "stopped":  # a spent API quota: committed batches stay, the next run resumes
             console.print(f"[bold yellow]stopped:[/] {r.stream}: {r.error}", markup=True, highlight=False)
+    if metrics_target is not None:
+        _publish_load_failures(root, metrics_target, results)
     failed = [r for r in results if r.exception is not None]
     for r in failed:
         console.print(f"[bold red]error:[/] {r.stream}: {r.exception.cause}", markup=True, highlight=False)
         console.print(f"[bold]fix:[/] {r.exception.fix}", highlight=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _publish_load_failures(root: LakehouseRoot, target: MetricsTarget, results: list) -> None:
+    """LoadFailures of this run's loads, read back from the ledger, to CloudWatch (LAKEHOUSE_CLOUDWATCH_NAMESPACE)."""
+    from lakehouse.report.metrics import ledger_rows, load_failures, publish
+
+    rows = ledger_rows(root, load_ids=[r.load_id for r in results])
+    sent = publish(target, load_failures(rows, target.environment))
+    console.print(f"Published {sent} LoadFailures datum(s) to CloudWatch namespace {target.namespace}.")
 
 
 @sources_app.command("list")

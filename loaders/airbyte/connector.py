@@ -19,12 +19,21 @@ committed (`skip`); a resumed read starts from that state and drops those record
 exactly once as long as the connector replays the same records after a state (Airbyte's own
 checkpointing rests on the same assumption). Every row also gets `_airbyte_extracted_at`, the
 record's `emitted_at`.
+
+Airbyte's cursors are inclusive: a connector resumed from a state whose cursor is `updated_at >= T`
+sends the records at `T` again, which the last load already committed. So each cursor also holds
+fingerprints (primary key and cursor value) of the last `REPLAY_KEYS` records committed up to its
+state; a resumed read drops the records it *starts* with whose fingerprint is among them, before
+counting `skip`. This needs a primary key and a cursor field (declared or the connector's defaults) on
+an incremental stream; without them the boundary records of a resumed read land again (at least once).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -41,6 +50,7 @@ from loaders.files import json_records
 
 BATCH_ROWS = 10_000
 EXTRACTED_AT = "_airbyte_extracted_at"
+REPLAY_KEYS = 128  # fingerprints of the last records committed up to a state, to recognize boundary replays
 
 
 class ConnectorOptions(BaseModel):
@@ -66,20 +76,25 @@ class ConnectorStreamOptions(BaseModel):
 
 @dataclass(frozen=True)
 class ConnectorCursor:
-    """The stream's last STATE message, and how many records after it are already in bronze."""
+    """The stream's last STATE message, how many records after it are already in bronze, and the
+    fingerprints of the last records committed up to that state (see the module's docstring)."""
 
     state: dict[str, Any] | None = None
     skip: int = 0
+    committed: tuple[str, ...] = ()
 
     def dump(self) -> str:
-        return json.dumps({"state": self.state, "skip": self.skip}, sort_keys=True)
+        data: dict[str, Any] = {"state": self.state, "skip": self.skip}
+        if self.committed:
+            data["committed"] = list(self.committed)
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def load(cls, raw: str | None) -> ConnectorCursor:
         if raw is None:
             return cls()
         data = json.loads(raw)
-        return cls(data.get("state"), int(data.get("skip", 0)))
+        return cls(data.get("state"), int(data.get("skip", 0)), tuple(data.get("committed") or ()))
 
 
 @dataclass
@@ -102,34 +117,55 @@ class ConnectorStream:
     def read(self, cursor: str | None) -> Iterator[Batch]:
         position = ConnectorCursor.load(cursor)
         catalog = self.configured_catalog()
+        fingerprint = _fingerprinter(catalog["streams"][0])
         state = [position.state] if position.state is not None else None
         last_state, seen, skip = position.state, 0, position.skip
+        replayed, replaying = set(position.committed), bool(position.committed)
+        tail: deque[str] = deque(position.committed, maxlen=REPLAY_KEYS)  # committed up to `last_state`
+        since_state: list[str] = []  # fingerprints of the records after `last_state`
         pending = _Pending()
         for message in self.source.process.read(catalog, state):
             kind = message.get("type")
             if kind == "RECORD" and self._mine(message.get("record") or {}):
+                key = fingerprint(message["record"]) if fingerprint else None
+                if replaying and key is not None and key in replayed:
+                    continue  # at the state's (inclusive) cursor: committed before the state
+                replaying = False
                 seen += 1
+                if key is not None:
+                    since_state.append(key)
                 if seen <= skip:
                     continue  # committed by an earlier load, after the same state
                 pending.add(message["record"])
                 if len(pending.lines) >= self.options.batch_rows:
-                    yield from self._batches(pending, last_state, seen, ConnectorCursor(last_state, seen))
+                    cut = ConnectorCursor(last_state, seen, tuple(tail))
+                    yield from self._batches(pending, last_state, seen, cut)
                     pending = _Pending()
             elif kind == "STATE" and self._state_is_mine(message.get("state") or {}):
                 new_state = _without_stats(message["state"])
+                before = tuple(tail)
+                tail.extend(since_state)
                 if pending.lines or new_state != last_state:
-                    yield from self._batches(pending, last_state, seen, ConnectorCursor(new_state, 0))
-                pending, last_state, seen, skip = _Pending(), new_state, 0, 0
+                    final = ConnectorCursor(new_state, 0, tuple(tail))
+                    yield from self._batches(pending, last_state, seen, final, before)
+                pending, last_state, seen, skip, since_state = _Pending(), new_state, 0, 0, []
         if pending.lines:
-            yield from self._batches(pending, last_state, seen, ConnectorCursor(last_state, seen))
+            yield from self._batches(pending, last_state, seen, ConnectorCursor(last_state, seen, tuple(tail)))
 
     def _batches(
-        self, pending: _Pending, state: dict[str, Any] | None, seen: int, final: ConnectorCursor
+        self,
+        pending: _Pending,
+        state: dict[str, Any] | None,
+        seen: int,
+        final: ConnectorCursor,
+        committed: tuple[str, ...] | None = None,
     ) -> Iterator[Batch]:
         """The pending records (the last of the `seen` after `state`) as Arrow; the last piece carries `final`.
 
         JSON whose types clash parses into several tables: the earlier ones carry a cursor counting the
-        records after `state` up to their end, so each piece is a position a resumed read can skip to."""
+        records after `state` up to their end (with `committed`, the fingerprints up to `state`), so
+        each piece is a position a resumed read can skip to."""
+        committed = final.committed if committed is None else committed
         tables, rejects = json_records(pending.lines, f"{self.source.name}.{self.config.name}")
         if not tables:
             yield BatchWithRejects(pa.table({}), final.dump(), tuple(rejects))
@@ -137,7 +173,7 @@ class ConnectorStream:
         done = seen - len(pending.lines) + len(rejects)
         for index, table in enumerate(tables):
             done += table.num_rows
-            position = final if index == len(tables) - 1 else ConnectorCursor(state, done)
+            position = final if index == len(tables) - 1 else ConnectorCursor(state, done, committed)
             attached: tuple[Rejected, ...] = tuple(rejects) if index == 0 else ()
             yield BatchWithRejects(_typed(table), position.dump(), attached)
 
@@ -183,6 +219,28 @@ class ConnectorStream:
         if self.config.primary_key:
             configured["primary_key"] = [[key] for key in self.config.primary_key]
         return {"streams": [configured]}
+
+
+def _fingerprinter(configured: dict[str, Any]) -> Callable[[dict[str, Any]], str] | None:
+    """A record's primary key and cursor value, hashed; None unless the stream is incremental with both."""
+    stream = configured.get("stream") or {}
+    keys = configured.get("primary_key") or stream.get("source_defined_primary_key")
+    cursor = configured.get("cursor_field")
+    if configured.get("sync_mode") != "incremental" or not keys or not cursor:
+        return None
+
+    def fingerprint(record: dict[str, Any]) -> str:
+        data = record.get("data") or {}
+        value = [_at(data, path) for path in keys] + [_at(data, cursor)]
+        return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+    return fingerprint
+
+
+def _at(data: Any, path: list[str]) -> Any:
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
 
 
 def _without_stats(state: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@
     options:
       path: s3://landing/airbyte          # the destination's bucket and bucket path (or a local folder)
       namespace: salesforce               # the ${NAMESPACE} part of the path, if the connection has one
+      connection: salesforce_to_bronze    # optional: the workspace connection writing these files (lineage)
       endpoint: ${AIRBYTE_S3_ENDPOINT}    # optional; default AWS_ENDPOINT_URL, then AWS itself
       access_key_id: ${AWS_ACCESS_KEY_ID} # optional; default the standard AWS variables
       secret_access_key: ${AWS_SECRET_ACCESS_KEY}
@@ -46,7 +47,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from lakehouse.core.errors import SourceError
-from loaders.core.config import SourceConfig, StreamConfig
+from loaders.core.config import SourceConfig, StreamConfig, validated_options
 from loaders.core.quarantine import BatchWithRejects
 from loaders.files import FileCursor, json_records
 
@@ -67,6 +68,9 @@ class LandingOptions(BaseModel):
 
     path: str
     namespace: str | None = None
+    # The connection of the Airbyte workspace file (airbyte/workspace.yml) whose destination writes these
+    # files: not read by the load; the scheduler draws that connection's asset upstream of these streams.
+    connection: str | None = None
     endpoint: str | None = None
     region: str | None = None
     access_key_id: str | None = None
@@ -312,3 +316,14 @@ class LandingSource:
 
 def build(config: SourceConfig) -> LandingSource:
     return LandingSource(config)
+
+
+def landing_connection(config: SourceConfig) -> str | None:
+    """The workspace connection an `airbyte_landing` source names (`options.connection`), read without
+    resolving references, so no secret is looked up."""
+    return validated_options(LandingOptions, config.options, config.path, "options").connection
+
+
+def landing_stream_name(stream: StreamConfig) -> str:
+    """The Airbyte stream whose folder a bronze stream reads (`airbyte_stream:`, else the stream's name)."""
+    return str((stream.model_extra or {}).get("airbyte_stream") or stream.name)

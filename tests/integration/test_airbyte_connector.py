@@ -1,10 +1,13 @@
 """The `airbyte` loader family: Airbyte source connectors run locally, their records straight into bronze.
 
-Real runs of `airbyte-source-faker` (from PyPI, in its own venv, installed once by
-`.ci/install.d/airbyte-connectors.sh`): its streams land, a second run resumes from the committed
-STATE (and reads nothing new), and a load SIGKILLed mid-read then re-run leaves every user once.
-Faker cannot resume from a mid-sync state (its states say "done"), so its crash test merges on `id`;
-the state/skip mechanism itself is SIGKILLed in append mode with a minimal protocol connector of our own
+Real connectors from PyPI, each in its own venv (installed once by `.ci/install.d/airbyte-connectors.sh`):
+- `airbyte-source-declarative-manifest` (Airbyte's low-code runtime) over `tests/helpers/airbyte_items_api.py`:
+  a second run reads only the new records, and loads SIGKILLed in append mode leave every record once
+  (exactly once from the STATE committed with each batch, and the boundary records a resumed read sends
+  again recognized by their fingerprints);
+- `airbyte-source-faker`: its streams land and it gets its state back; it cannot resume (every version
+  restarts at id 1), so its crash test merges on `id`.
+The `skip` within a state is also SIGKILLed with a minimal protocol connector of our own
 (`tests/helpers/airbyte_counter_source.py`) that resumes exactly after the state it is given.
 """
 
@@ -15,6 +18,7 @@ import random
 import signal
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +31,48 @@ from loaders.airbyte.protocol import ConnectorProcess
 from loaders.airbyte.venv import INSTALL_SCRIPT, Connector
 from loaders.core.config import load_source_config
 from loaders.pipeline import load_source
+from tests.helpers.airbyte_items_api import PIN as DECLARATIVE
+from tests.helpers.airbyte_items_api import ItemsApi, day, manifest
 from tests.helpers.loader_io import DRIVER_COMMAND, PROJECT_DIR, bronze_rows, ledger_rows
 
 FAKER = "airbyte-source-faker==7.2.1"
 COUNTER = Path(__file__).resolve().parents[1] / "helpers" / "airbyte_counter_source.py"
 
 
+def installed(pin: str) -> Connector:
+    connector = Connector.parse(pin)
+    if not connector.is_installed():
+        pytest.fail(f"{pin} is not installed in {connector.folder}: run `bash {INSTALL_SCRIPT}`")
+    return connector
+
+
 @pytest.fixture(scope="module")
 def faker() -> Connector:
-    connector = Connector.parse(FAKER)
-    if not connector.is_installed():
-        pytest.fail(f"{FAKER} is not installed in {connector.folder}: run `bash {INSTALL_SCRIPT}`")
-    return connector
+    return installed(FAKER)
+
+
+@pytest.fixture(scope="module")
+def declarative() -> Connector:
+    return installed(DECLARATIVE)
+
+
+@pytest.fixture
+def items_api() -> Iterator[ItemsApi]:
+    api = ItemsApi().start()
+    yield api
+    api.stop()
+
+
+def items_source(folder: Path, api: ItemsApi, *, last_day: int, batch_rows: int = 10_000) -> Path:
+    """The items API through Airbyte's declarative runtime, up to the end of January `last_day`."""
+    config = {
+        "__injected_declarative_manifest": manifest(page_size=5),
+        "api_url": api.url,
+        "start_date": "2024-01-01T00:00:00Z",
+        "end_date": f"2024-01-{last_day:02d}T23:59:59Z",
+    }
+    stream = {"name": "items", "primary_key": ["id"], "batch_rows": batch_rows}  # mode: append (the default)
+    return write(folder, "items", {"connector": DECLARATIVE, "config": config}, [stream])
 
 
 def write(folder: Path, name: str, options: dict[str, Any], streams: list[dict[str, Any]]) -> Path:
@@ -72,7 +106,10 @@ def run_killed(root: LakehouseRoot, source: Path, kill_after: int) -> bool:
     return child.returncode == -signal.SIGKILL
 
 
-def test_faker_streams_land_and_the_second_run_resumes_from_state(faker: Connector, tmp_path: Path) -> None:
+def test_faker_streams_land_and_the_second_run_hands_faker_its_state(faker: Connector, tmp_path: Path) -> None:
+    """Faker lands; it cannot show incrementality (the next test does, with a real incremental connector):
+    every published faker (4.0.0 to 7.2.1) restarts at id 1 whatever its state says, and with
+    `always_updated: false` a state holding `updated_at` makes it emit nothing, even with a higher `count`."""
     root = new_root(tmp_path)
     config = {"count": 40, "seed": 3, "records_per_slice": 10, "always_updated": False, "parallelism": 1}
     streams = [{"name": "users", "primary_key": ["id"]}, {"name": "purchases", "primary_key": ["id"]}]
@@ -87,11 +124,56 @@ def test_faker_streams_land_and_the_second_run_resumes_from_state(faker: Connect
     assert first["users"].batches >= 4  # one commit per STATE message (every 10 records)
     assert '"stream_state"' in first["users"].cursor_after
 
-    second = {r.stream: r for r in load_source(root, source, streams=["users"])}
+    config["count"] = 60
+    more = load_source_config(write(tmp_path, "faker", {"connector": FAKER, "config": config}, streams))
+    second = {r.stream: r for r in load_source(root, more, streams=["users"])}
     assert second["users"].cursor_before == first["users"].cursor_after  # the connector got the state back
     assert second["users"].rows_read == 0
     assert len(bronze_rows(root, "faker", "users")) == 40
     assert {row["status"] for row in ledger_rows(root)} == {"success"}
+
+
+def test_a_second_run_reads_only_the_new_records(declarative: Connector, items_api: ItemsApi, tmp_path: Path) -> None:
+    """Airbyte's declarative runtime, incremental on `updated_at` with a slice (and a STATE) per day."""
+    root = new_root(tmp_path)
+    items_api.store.add_days(day(1), 4, 6)  # items 1-24, January 1-4
+    first = load_source(root, load_source_config(items_source(tmp_path, items_api, last_day=4)))[0]
+    assert sorted(row["id"] for row in bronze_rows(root, "items", "items")) == list(range(1, 25))
+    assert first.batches == 4 and '"updated_at"' in first.cursor_after  # committed at each day's STATE
+    last_seen = max(item["updated_at"] for item in items_api.store.items)
+
+    items_api.store.add_days(day(5), 3, 5)  # items 25-39, January 5-7
+    items_api.store.requests.clear()
+    second = load_source(root, load_source_config(items_source(tmp_path, items_api, last_day=7)))[0]
+    assert second.cursor_before == first.cursor_after
+    assert second.rows_read == 15
+    assert min(request["since"] for request in items_api.store.requests) >= last_seen  # no earlier day asked for
+    ids = Counter(row["id"] for row in bronze_rows(root, "items", "items"))
+    assert sorted(ids) == list(range(1, 40)) and set(ids.values()) == {1}
+
+    third = load_source(root, load_source_config(items_source(tmp_path, items_api, last_day=7)))[0]
+    assert third.rows_read == 0 and len(bronze_rows(root, "items", "items")) == 39
+
+
+def test_a_real_connector_killed_mid_read_in_append_mode_lands_every_record_once(
+    declarative: Connector, items_api: ItemsApi, tmp_path: Path
+) -> None:
+    """Append, no merge: exactly once comes from the STATE (and `skip`) committed with each batch."""
+    root = new_root(tmp_path)
+    items_api.store.add_days(day(1), 12, 10)  # items 1-120, ten a day
+    items_api.store.delay_s = 0.03  # each page of 5 takes a moment, so the kills land mid-read
+    rng = random.Random(7)
+    kills = 0
+    for _ in range(4):
+        path = items_source(tmp_path, items_api, last_day=12, batch_rows=rng.choice([4, 7, 9]))
+        kills += run_killed(root, path, kill_after=rng.randint(2, 9))
+    assert kills >= 2
+    load_source(root, load_source_config(items_source(tmp_path, items_api, last_day=12)))
+    ids = Counter(row["id"] for row in bronze_rows(root, "items", "items"))
+    assert sorted(ids) == list(range(1, 121)), "lost records"
+    assert set(ids.values()) == {1}, f"duplicated: {[k for k, n in ids.items() if n > 1][:10]}"
+    statuses = Counter(row["status"] for row in ledger_rows(root))
+    assert statuses["success"] == 1 and statuses["killed"] >= 2
 
 
 def test_faker_killed_mid_read_then_rerun_leaves_every_user_once(faker: Connector, tmp_path: Path) -> None:

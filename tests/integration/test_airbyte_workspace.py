@@ -2,6 +2,8 @@
 
 No Airbyte server can run here; `tests/helpers/airbyte_api_server.py` stands in for its public API and
 validates every request body against the SDK models' JSON schemas (generated from Airbyte's OpenAPI).
+The repository's own `airbyte/workspace.yml` is planned and applied too, its `${secretsmanager:...}`
+references read from moto's Secrets Manager, so a broken workspace file fails here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -20,7 +23,9 @@ from lakehouse.airbyte.plan import Workspace, make_plan
 from lakehouse.airbyte.spec import load_workspace
 from lakehouse.cli import app
 from lakehouse.core.errors import ConfigError
+from lakehouse.core.home import PROJECT_DIR
 from tests.helpers.airbyte_api_server import AirbyteApiServer
+from tests.helpers.stream_servers import MotoServer
 
 WORKSPACE = {
     "server_url": "${AIRBYTE_API_URL}",
@@ -183,3 +188,40 @@ def test_a_wrong_token_is_a_clear_error(env: AirbyteApiServer, tmp_path: Path, m
     monkeypatch.setenv("AIRBYTE_API_TOKEN", env.store.token)
     spec = load_workspace(write(tmp_path, WORKSPACE))
     assert make_plan(spec, Workspace.read(AirbyteClient(spec))).changes
+
+
+def test_the_repository_workspace_file_plans_and_applies(
+    env: AirbyteApiServer, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`airbyte/workspace.yml` as shipped: every reference resolves, every body matches the API's schemas."""
+    path = PROJECT_DIR / "airbyte" / "workspace.yml"
+    monkeypatch.setenv("AIRBYTE_WORKSPACE_ID", "ws-repo")
+    monkeypatch.setenv("LAKEHOUSE_LANDING_BUCKET", "lakehouse-landing")
+    aws = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+    for name, value in {**aws, "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_server.endpoint}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # its cached credentials would outlive this test
+    secrets = boto3.client("secretsmanager", endpoint_url=moto_server.endpoint, region_name="us-east-1")
+    for secret_id, value in {
+        "lakehouse/hubspot": '{"access_token": "pat-dummy-hubspot"}',
+        "lakehouse/airbyte-s3": '{"access_key_id": "AKIA-dummy", "secret_access_key": "dummy-s3-secret"}',
+    }.items():
+        try:
+            secrets.create_secret(Name=secret_id, SecretString=value)
+        except secrets.exceptions.ResourceExistsException:
+            secrets.put_secret_value(SecretId=secret_id, SecretString=value)
+
+    spec = load_workspace(path)
+    assert spec.connections and spec.sources and spec.destinations
+    planned = cli("plan", "-f", str(path))
+    assert planned.exit_code == 0, planned.output
+    declared = len(spec.sources) + len(spec.destinations) + len(spec.connections)
+    assert f"{declared} to create" in planned.output
+    assert "pat-dummy-hubspot" not in planned.output and "dummy-s3-secret" not in planned.output
+
+    applied = cli("apply", "-f", str(path))
+    assert applied.exit_code == 0, applied.output
+    assert env.store.invalid == []  # the shipped configurations match the HubSpot / S3 connector schemas
+    assert {row["name"] for row in env.store.connections.values()} == set(spec.connections)
+    assert all(row["workspaceId"] == "ws-repo" for row in env.store.sources.values())
+    assert "No changes" in cli("plan", "-f", str(path)).output
