@@ -53,14 +53,25 @@ def stream_frequencies(configs: list[SourceConfig]) -> dict[AssetKey, Frequency]
 
 
 def loader_assets(
-    configs: list[SourceConfig] | None = None, *, retry_policy: RetryPolicy = LOAD_RETRY
+    configs: list[SourceConfig] | None = None,
+    *,
+    retry_policy: RetryPolicy = LOAD_RETRY,
+    upstream: dict[tuple[str, str], AssetKey] | None = None,
 ) -> list[AssetsDefinition]:
-    """One asset per stream of every source (the source files of `LAKEHOUSE_SOURCES` by default)."""
+    """One asset per stream of every source (the source files of `LAKEHOUSE_SOURCES` by default);
+    `upstream`: (source, stream) -> the asset that produces what the stream reads (an Airbyte connection)."""
     configs = all_sources() if configs is None else configs
-    return [_stream_asset(config, stream, retry_policy) for config in configs for stream in config.streams]
+    upstream = upstream or {}
+    return [
+        _stream_asset(config, stream, retry_policy, upstream.get((config.source, stream.name)))
+        for config in configs
+        for stream in config.streams
+    ]
 
 
-def _stream_asset(config: SourceConfig, stream: StreamConfig, retry_policy: RetryPolicy) -> AssetsDefinition:
+def _stream_asset(
+    config: SourceConfig, stream: StreamConfig, retry_policy: RetryPolicy, upstream: AssetKey | None
+) -> AssetsDefinition:
     source, name = config.source, stream.name
     frequency = stream_frequency(config, stream)
 
@@ -72,6 +83,7 @@ def _stream_asset(config: SourceConfig, stream: StreamConfig, retry_policy: Retr
         kinds={"python", "delta"},
         tags={"frequency": frequency.value, "source": source},
         retry_policy=retry_policy,
+        deps=[upstream] if upstream is not None else None,
     )
     def _load(context: AssetExecutionContext) -> MaterializeResult:
         return load_stream_asset(context, source, name)

@@ -64,22 +64,26 @@ class DbtBuildConfig(Config):
     full_refresh: bool = Field(default=False, description="rebuild incremental models from scratch")
 
 
-def manifest_dir() -> Path:
-    return lakehouse_home() / "dagster" / "dbt-manifest"
+def manifest_dir(project_dir: Path = DBT_DIR) -> Path:
+    """Where a project's manifest is parsed: `dbt-manifest/` for dbt/, a folder of its own for another."""
+    folder = lakehouse_home() / "dagster" / "dbt-manifest"
+    if project_dir.resolve() == DBT_DIR.resolve():
+        return folder
+    return folder.with_name(f"dbt-manifest-{hashlib.sha256(str(project_dir.resolve()).encode()).hexdigest()[:12]}")
 
 
-def ensure_manifest() -> Path:
+def ensure_manifest(project_dir: Path = DBT_DIR) -> Path:
     """The project's manifest.json, parsed when the project changed since the last parse."""
-    folder = manifest_dir()
+    folder = manifest_dir(project_dir)
     manifest, stamp = folder / "manifest.json", folder / "fingerprint"
-    fingerprint = _project_fingerprint()
+    fingerprint = _project_fingerprint(project_dir)
     if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return manifest
     from dbt.cli.main import dbtRunner
 
-    install_packages()
+    install_packages(project_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    args = ["parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(folder)]
+    args = ["parse", "--project-dir", str(project_dir), "--profiles-dir", str(DBT_DIR), "--target-path", str(folder)]
     result = dbtRunner().invoke([*args, "--log-path", str(folder)])
     if not result.success:
         raise LakehouseError(
@@ -90,10 +94,10 @@ def ensure_manifest() -> Path:
     return manifest
 
 
-def _project_fingerprint() -> str:
+def _project_fingerprint(project_dir: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(DBT_DIR.rglob("*")):
-        relative = path.relative_to(DBT_DIR)
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
         if relative.parts[0] in IGNORED or not path.is_file():
             continue
         stat = path.stat()
@@ -114,7 +118,7 @@ def dbt_project_assets(manifest: Path) -> AssetsDefinition:
     def lakehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator:
         if dbt.target in (None, "local"):
             ThriftEndpoint.from_env().require_reachable()  # a clear error rather than dbt's retries
-        install_packages()
+        install_packages(Path(dbt.project_dir))
         args = ["build"]
         if config.vars:
             args += ["--vars", config.vars]
@@ -131,11 +135,11 @@ def dbt_project_assets(manifest: Path) -> AssetsDefinition:
     return lakehouse_dbt
 
 
-def dbt_resource() -> DbtCliResource:
-    """dbt with the project's profiles; the executable of this Python's environment."""
+def dbt_resource(project_dir: Path = DBT_DIR) -> DbtCliResource:
+    """dbt with the project's profiles (dbt/profiles.yml); the executable of this Python's environment."""
     executable = Path(sys.executable).parent / "dbt"
     return DbtCliResource(
-        project_dir=str(DBT_DIR),
+        project_dir=str(project_dir),
         profiles_dir=str(DBT_DIR),
         target=os.environ.get("DBT_TARGET", "local"),
         dbt_executable=str(executable) if executable.exists() else "dbt",

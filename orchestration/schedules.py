@@ -5,12 +5,9 @@ downstream of them (with their tests as asset checks). Real-time streams are mic
 minutes by their own load-only job (their models are rebuilt by the hourly job, inside the 2-hour SLA);
 a continuous consumer would replace that job with a long-running `lakehouse stream` runner.
 
-Backfills: no asset is partitioned by date (the loads are cursor-based and exactly-once, the models are
-rebuilt from bronze), so Dagster's partition backfills do not apply. A date range of source data is
-backfilled by the next run of its stream (late files, even with earlier names, are loaded), or by a
-full refresh of the stream (`lakehouse load SOURCE --stream S --full-refresh`); its models are then
-rebuilt by launching the frequency's job with `full_refresh: true` in the dbt step's config. See
-orchestration/README.md.
+These jobs are not partitioned: the loads are cursor-based and exactly once, and the silver models
+read after their watermark. Backfills of a date range are the separate daily-partitioned job of
+`backfill.py`; see orchestration/README.md.
 """
 
 from __future__ import annotations

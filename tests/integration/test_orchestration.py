@@ -2,6 +2,11 @@
 
 - the graph: every stream is a loader asset, every dbt source on bronze resolves to one, each frequency's
   job selects its streams and the models downstream, the marts carry SLA freshness checks;
+- Airbyte: every connection of airbyte/workspace.yml is an asset upstream of the `airbyte_landing` streams
+  that land its files (sources/airbyte_landing/hubspot.yml), down to the marts; materializing a connection runs
+  its sync against the Airbyte API stand-in (tests/helpers/airbyte_api_server.py);
+- `lakehouse orchestrate backfill` refuses a range it cannot run (the runs themselves:
+  tests/integration/test_orchestration_runs.py);
 - a load that keeps failing is retried with backoff, then the run-failure sensor posts to the webhook
   (a local HTTP server), and the models downstream of it do not run;
 - `lakehouse orchestrate dev` serves the UI: headless Chromium renders the marts' lineage;
@@ -36,20 +41,31 @@ from dagster import (
     build_run_status_sensor_context,
     materialize,
 )
+from typer.testing import CliRunner
 
+from lakehouse.airbyte.client import AirbyteClient
+from lakehouse.airbyte.spec import load_workspace
+from lakehouse.cli import app
+from lakehouse.core.errors import ConfigError, SourceError
 from lakehouse.core.frequency import Frequency
 from lakehouse.source_files import DEFAULT_SOURCES_DIR, all_sources
 from loaders.core.config import load_source_config
+from orchestration.airbyte import AirbyteSyncConfig, connection_key
 from orchestration.alerts import run_failure_alerts
 from orchestration.bronze import bronze_key, stream_frequency
 from orchestration.dbt import DbtBuildConfig, dbt_resource
 from orchestration.definitions import build_definitions
+from tests.helpers.airbyte_api_server import AirbyteApiServer
 from tests.helpers.company_lakehouse import BUILD_VARS, EXCLUDED, CompanyLakehouse
 from tests.helpers.spark import PROJECT_DIR, free_port
+from tests.integration.test_airbyte_workspace import SECRET as LANDING_SECRET
+from tests.integration.test_airbyte_workspace import WORKSPACE as AIRBYTE_WORKSPACE
 from tests.integration.test_report import CHROMIUM_FLAGS, chromium
 
 FCT_ORDERS = AssetKey(["sales", "fct_orders"])
 STG_ORDERS = AssetKey(["staging", "stg_shopify__orders"])
+HUBSPOT_AIRBYTE = PROJECT_DIR / "sources" / "airbyte_landing" / "hubspot.yml"
+HUBSPOT_CONNECTION = connection_key("hubspot_to_bronze")
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +120,133 @@ def test_every_stream_and_model_is_one_asset_graph(defs: Definitions) -> None:
     fresh = {check.asset_key: check.metadata for a in defs.asset_checks for check in a.check_specs}
     assert FCT_ORDERS in fresh, "the marts carry freshness checks"
     assert {s.name for s in defs.sensors} >= {"run_failure_alerts", "sla_alerts", "freshness_checks_sensor"}
+
+
+def descendants(defs: Definitions, key: AssetKey) -> set[AssetKey]:
+    graph = defs.resolve_asset_graph()
+    found, stack = set(), [key]
+    while stack:
+        for child in graph.get(stack.pop()).child_keys:
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def test_an_airbyte_connection_is_an_asset_upstream_of_its_landing_streams_down_to_the_marts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The shipped workspace file and sources/airbyte_landing/hubspot.yml, read without resolving a reference: no
+    Airbyte URL, token or Secrets Manager is needed to draw the graph."""
+    for variable in ("AIRBYTE_API_URL", "AIRBYTE_API_TOKEN", "LAKEHOUSE_AIRBYTE_WORKSPACE", "LAKEHOUSE_LANDING_BUCKET"):
+        monkeypatch.delenv(variable, raising=False)
+    defs = build_definitions([load_source_config(HUBSPOT_AIRBYTE)])
+    graph = defs.resolve_asset_graph()
+    assert graph.get(HUBSPOT_CONNECTION).group_name == "airbyte"
+    for stream in ("contacts", "deals", "companies"):
+        assert graph.get(bronze_key("hubspot", stream)).parent_keys == {HUBSPOT_CONNECTION}
+
+    downstream = descendants(defs, HUBSPOT_CONNECTION)
+    groups = dbt_assets_of(defs).group_names_by_key
+    assert AssetKey(["staging", "stg_hubspot__contacts"]) in downstream
+    assert AssetKey(["silver", "slv_opportunities"]) in downstream
+    assert AssetKey(["sales", "fct_sales_pipeline"]) in downstream, "connection -> bronze -> staging -> silver -> mart"
+    assert {groups[key] for key in downstream if key in groups} >= {"staging", "silver", "marts"}
+
+
+def test_a_landing_source_naming_an_unknown_connection_or_stream_is_a_clear_error(tmp_path: Path) -> None:
+    document = yaml.safe_load(HUBSPOT_AIRBYTE.read_text())
+    document["options"]["connection"] = "salesforce_to_bronze"
+    (tmp_path / "hubspot.yml").write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match=r"salesforce_to_bronze.*is not declared") as raised:
+        build_definitions([load_source_config(tmp_path / "hubspot.yml")])
+    assert "hubspot_to_bronze" in raised.value.fix
+    document["options"]["connection"] = "hubspot_to_bronze"
+    document["streams"].append({"name": "tickets"})
+    (tmp_path / "hubspot.yml").write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match="'tickets', which the connection 'hubspot_to_bronze' does not sync"):
+        build_definitions([load_source_config(tmp_path / "hubspot.yml")])
+
+
+@pytest.fixture
+def airbyte_api() -> Iterator[AirbyteApiServer]:
+    server = AirbyteApiServer().start()
+    yield server
+    server.stop()
+
+
+def test_materializing_a_connection_runs_its_sync_through_the_airbyte_api(
+    airbyte_api: AirbyteApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Airbyte workspace tests' workspace (a faker source, connection `faker_to_bronze`) applied to the
+    stand-in, a landing source reading that connection's files; the connection asset is materialized."""
+    path = tmp_path / "workspace.yml"
+    path.write_text(yaml.safe_dump(AIRBYTE_WORKSPACE, sort_keys=False))
+    landing = {
+        "source": "faker",
+        "type": "airbyte_landing",
+        "options": {"path": str(tmp_path / "landing"), "namespace": "faker", "connection": "faker_to_bronze"},
+        "streams": [{"name": "users"}, {"name": "products"}],
+    }
+    (tmp_path / "faker.yml").write_text(yaml.safe_dump(landing))
+    for name, value in {
+        "AIRBYTE_API_URL": airbyte_api.url,  # the workspace's `server_url: ${AIRBYTE_API_URL}`
+        "AIRBYTE_API_TOKEN": airbyte_api.store.token,
+        "LANDING_KEY_ID": "AKIA-landing",
+        "LANDING_SECRET": LANDING_SECRET,
+        "LAKEHOUSE_AIRBYTE_WORKSPACE": str(path),
+    }.items():
+        monkeypatch.setenv(name, value)
+    applied = CliRunner().invoke(app, ["airbyte", "apply"])
+    assert applied.exit_code == 0, applied.output
+    [connection_id] = airbyte_api.store.connections
+    # A HubSpot source added in Airbyte itself: the SDK cannot read its configuration back (airbyte/README.md,
+    # known problem), and the sync does not need to: it lists the connections only.
+    airbyte_api.store.sources["hubspot-1"] = {
+        "sourceId": "hubspot-1", "name": "hubspot", "sourceType": "hubspot", "workspaceId": "ws-1",
+        "definitionId": "hubspot-definition", "createdAt": 1_764_000_000,
+        "configuration": {"sourceType": "hubspot", "start_date": "2024-01-01T00:00:00Z",
+                          "credentials": {"credentials_title": "Private App Credentials", "access_token": "t"}},
+    }  # fmt: skip
+    with pytest.raises(SourceError, match="refused to list: HTTP 200"):  # the SDK could not read it back
+        AirbyteClient(load_workspace(path)).sources()
+
+    defs = build_definitions([load_source_config(tmp_path / "faker.yml")])
+    connection = connection_key("faker_to_bronze")
+    assert defs.resolve_asset_graph().get(bronze_key("faker", "users")).parent_keys == {connection}
+    fast = RunConfig(ops={"airbyte__faker_to_bronze": AirbyteSyncConfig(poll_s=0.01)})
+
+    def sync(**kwargs):
+        selection, resources = AssetSelection.assets(connection), {"dbt": dbt_resource()}
+        return materialize(defs.assets, selection=selection, run_config=fast, resources=resources, **kwargs)
+
+    result = sync()
+    assert result.success
+    [job] = airbyte_api.store.jobs.values()
+    assert (job["connectionId"], job["jobType"], job["status"]) == (connection_id, "sync", "succeeded")
+    [event] = result.get_asset_materialization_events()
+    metadata = event.event_specific_data.materialization.metadata
+    assert metadata["job_id"].value == job["jobId"] and metadata["status"].value == "succeeded"
+    assert metadata["rows_synced"].value > 0
+
+    airbyte_api.store.failing.add("faker_to_bronze")
+    failed = sync(raise_on_error=False)
+    assert not failed.success and not failed.get_asset_materialization_events()
+    [failure] = [e for e in failed.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
+    text = str(failure.event_specific_data.error.message)
+    assert f"Airbyte sync job {len(airbyte_api.store.jobs)} of faker_to_bronze ended failed" in text
+    logs = json.dumps([str(e.message) for e in failed.all_events])
+    assert LANDING_SECRET not in logs and airbyte_api.store.token not in logs
+    assert airbyte_api.store.invalid == []
+
+
+def test_backfill_refuses_a_range_it_cannot_run(defs: Definitions) -> None:
+    backwards = CliRunner().invoke(app, ["orchestrate", "backfill", "--from", "2026-03-05", "--to", "2026-03-01"])
+    assert backwards.exit_code == 2 and "after it ends" in backwards.output and "fix:" in backwards.output
+    not_a_day = CliRunner().invoke(app, ["orchestrate", "backfill", "--from", "March 1", "--to", "2026-03-01"])
+    assert not_a_day.exit_code == 2 and "YYYY-MM-DD" in not_a_day.output
+    early = CliRunner().invoke(app, ["orchestrate", "backfill", "--from", "2019-01-01", "--to", "2019-01-02"])
+    assert early.exit_code == 2 and "LAKEHOUSE_BACKFILL_START" in early.output
 
 
 class Webhook:
