@@ -60,6 +60,8 @@ class LakehouseConfig(BaseModel):
     retain: bool
     noncurrent_version_days: int
     sla_minutes: int = 120
+    # Whether the freshness SLA alarm reads "no MartsFreshnessMinutes published" as a miss (monitoring.py).
+    sla_silence_is_miss: bool
     dagster_image_tag: str
     sources: tuple[str, ...] = DEFAULT_SOURCES
     credential_sources: tuple[str, ...] = DEFAULT_CREDENTIAL_SOURCES
@@ -76,12 +78,14 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "replication": False,
         "retain": False,
         "noncurrent_version_days": 30,
+        "sla_silence_is_miss": False,
     },
     "prod": {
         "cluster": {"instance_type": "m5.2xlarge", "core_nodes": 4, "max_spot_task_units": 8},
         "replication": True,
         "retain": True,
         "noncurrent_version_days": 365,
+        "sla_silence_is_miss": True,
     },
 }
 
@@ -97,7 +101,7 @@ def _parse(key: str, value: Any) -> Any:
     """Context from the command line arrives as strings: turn them into the model's types."""
     if not isinstance(value, str):
         return value
-    if key in {"replication", "retain"}:
+    if key in {"replication", "retain", "sla_silence_is_miss"}:
         return value.lower() in {"1", "true", "yes", "on"}
     if key in {"sources", "credential_sources"}:
         return tuple(s.strip() for s in value.split(",") if s.strip())

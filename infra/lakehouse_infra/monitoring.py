@@ -1,7 +1,10 @@
 """CloudWatch: alarms on load failures, the 2-hour marts freshness SLA and EMR health; one dashboard.
 
-The orchestrator publishes custom metrics in the `Lakehouse` namespace, dimension `Environment`:
-`LoadFailures` (count per failed stream load) and `MartsFreshnessMinutes` (age of the stalest mart).
+`lakehouse load` and `lakehouse metrics publish` (lakehouse/report/metrics.py) publish the custom metrics
+in the `Lakehouse` namespace, dimension `Environment`: `LoadFailures` (count of failed stream loads) and
+`MartsFreshnessMinutes` (minutes since the stalest mart's last successful build). The orchestrator's task
+gets the namespace as LAKEHOUSE_CLOUDWATCH_NAMESPACE (orchestrator.py); a test checks that the
+publisher's names and dimensions are the ones these alarms watch.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from lakehouse_infra.config import LakehouseConfig
 
 NAMESPACE = "Lakehouse"
 EMR_NAMESPACE = "AWS/ElasticMapReduce"
+# `lakehouse metrics publish` runs every PUBLISH_MINUTES (infra/README.md); the SLA alarm's period holds
+# three of its datapoints, so one late or lost run is not read as silence.
+PUBLISH_MINUTES = 5
+SLA_PERIOD = Duration.minutes(3 * PUBLISH_MINUTES)
 
 
 class MonitoringConstruct(Construct):
@@ -63,18 +70,22 @@ class MonitoringConstruct(Construct):
         )
 
     def _marts_freshness(self) -> cw.Alarm:
+        # Silence: in prod it is a miss (a stopped orchestrator or publisher publishes nothing). In dev the
+        # orchestrator runs only while someone works on the stack; BREACHING would hold the alarm in ALARM
+        # the rest of the time and page the topic after every deploy, NOT_BREACHING would claim the SLA is
+        # met. MISSING leaves it INSUFFICIENT_DATA ("nothing reports"), with no action, until data arrives.
+        silence_is_miss = self.config.sla_silence_is_miss
         return cw.Alarm(
             self,
             "MartsFreshnessSla",
             alarm_name=f"{self.config.prefix}-marts-freshness-sla",
-            alarm_description=f"SLA miss: the stalest mart is older than {self.config.sla_minutes} minutes "
-            "(or nothing reports freshness).",
-            metric=self._metric("MartsFreshnessMinutes", "Maximum"),
+            alarm_description=f"SLA miss: the stalest mart is older than {self.config.sla_minutes} minutes"
+            + (" (or nothing reports freshness)." if silence_is_miss else "."),
+            metric=self._metric("MartsFreshnessMinutes", "Maximum").with_(period=SLA_PERIOD),
             threshold=self.config.sla_minutes,
             comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=1,
-            # Silence is a miss too: a stopped orchestrator publishes nothing.
-            treat_missing_data=cw.TreatMissingData.BREACHING,
+            treat_missing_data=cw.TreatMissingData.BREACHING if silence_is_miss else cw.TreatMissingData.MISSING,
         )
 
     def _emr_metric(self, cluster: emr.CfnCluster, name: str, statistic: str) -> cw.Metric:

@@ -1,7 +1,10 @@
 """The orchestrator's runtime: Dagster's webserver and daemon as one Fargate service, image from ECR.
 
-Both containers share the task's DAGSTER_HOME volume. The webserver listens on 3000 inside the VPC only
-(reach it with SSM port forwarding or a VPN); there is no load balancer and no public address.
+Both containers load the project's `orchestration/workspace.yaml` (the image's working directory is the
+project folder, orchestration/README.md) and share the task's DAGSTER_HOME volume. The webserver listens
+on 3000 inside the VPC only (reach it with SSM port forwarding or a VPN); there is no load balancer and no
+public address. The stack passes the EMR primary node's DNS name to both containers as the Thrift host
+(`connect_thrift`), for dbt (EMR_THRIFT_HOST) and the `lakehouse` commands (LAKEHOUSE_THRIFT_HOST).
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from constructs import Construct
 
 from lakehouse_infra.config import LakehouseConfig
 from lakehouse_infra.grants import grant_buckets, grant_key, grant_log_store
+from lakehouse_infra.monitoring import NAMESPACE as METRICS_NAMESPACE
 from lakehouse_infra.nag import suppress, wildcard_findings
 
 WEBSERVER_PORT = 3000
 DAGSTER_HOME = "/opt/dagster/home"
+WORKSPACE = "orchestration/workspace.yaml"  # relative to the image's working directory, the project folder
 
 
 @dataclass(frozen=True)
@@ -103,12 +108,7 @@ class OrchestratorConstruct(Construct):
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": "Lakehouse"}},
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["elasticmapreduce:DescribeCluster", "elasticmapreduce:ListClusters"], resources=["*"]
+                conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
             )
         )
         suppress(
@@ -116,8 +116,7 @@ class OrchestratorConstruct(Construct):
             {
                 **wildcard_findings("Loaders write any stream under the layer buckets.", *object_findings),
                 **wildcard_findings(
-                    "PutMetricData has no resource and is limited to the Lakehouse namespace by condition; "
-                    "elasticmapreduce:ListClusters takes no resource (it finds the Thrift server's host).",
+                    "PutMetricData has no resource and is limited to the Lakehouse namespace by condition.",
                     "Resource::*",
                 ),
             },
@@ -135,12 +134,15 @@ class OrchestratorConstruct(Construct):
             "DBT_TARGET": "emr",
             "AWS_S3_LOCKING_PROVIDER": "dynamodb",
             "DELTA_DYNAMO_TABLE_NAME": self.inputs.log_store.table_name,
+            # `lakehouse load` and `lakehouse metrics publish` publish the alarms' metrics (monitoring.py).
+            "LAKEHOUSE_CLOUDWATCH_NAMESPACE": METRICS_NAMESPACE,
         }
         secrets = {"LAKEHOUSE_PII_SALT": ecs.Secret.from_secrets_manager(self.inputs.pii_salt)}
         commands = {
-            "webserver": ["dagster-webserver", "--host", "0.0.0.0", "--port", str(WEBSERVER_PORT)],
-            "daemon": ["dagster-daemon", "run"],
+            "webserver": ["dagster-webserver", "-w", WORKSPACE, "--host", "0.0.0.0", "--port", str(WEBSERVER_PORT)],
+            "daemon": ["dagster-daemon", "run", "-w", WORKSPACE],
         }
+        self.containers: list[ecs.ContainerDefinition] = []
         for name, command in commands.items():
             container = task.add_container(
                 name,
@@ -155,11 +157,12 @@ class OrchestratorConstruct(Construct):
             container.add_mount_points(
                 ecs.MountPoint(container_path=DAGSTER_HOME, source_volume="dagster-home", read_only=False)
             )
+            self.containers.append(container)
         suppress(
             task,
             {
-                "AwsSolutions-ECS2": "The environment holds configuration only (bucket, table and target names); "
-                "the one secret, the PII salt, comes from Secrets Manager.",
+                "AwsSolutions-ECS2": "The environment holds configuration only (bucket, table, target and Thrift "
+                "host names, the metrics namespace); the one secret, the PII salt, comes from Secrets Manager.",
                 **wildcard_findings(
                     "ecr:GetAuthorizationToken, in CDK's execution-role grant for the ECR pull, takes no resource.",
                     "Resource::*",
@@ -167,3 +170,10 @@ class OrchestratorConstruct(Construct):
             },
         )
         return task
+
+    def connect_thrift(self, host: str, port: int) -> None:
+        """The Spark Thrift server both containers use: dbt's `emr` target and the `lakehouse` commands."""
+        for container in self.containers:
+            for prefix in ("EMR", "LAKEHOUSE"):
+                container.add_environment(f"{prefix}_THRIFT_HOST", host)
+                container.add_environment(f"{prefix}_THRIFT_PORT", str(port))

@@ -45,6 +45,9 @@ class LakehouseStack(Stack):
             ),
             thrift_clients=orchestrator.security_group,
         )
+        # The primary node's DNS name (private: the cluster is in private subnets); a replaced cluster
+        # gives a new name, and the task definition follows it.
+        orchestrator.connect_thrift(emr.cluster.attr_master_public_dns, THRIFT_PORT)
         AccessConstruct(
             self,
             "Access",

@@ -5,7 +5,9 @@
 - `erasure.py`: `erase()`, from bronze (delta-rs) to silver, snapshots and marts (Spark over Thrift),
   optional vacuum of exactly the erased tables, audit record and request log;
 - `audit.py`: the Delta tables `<root>/privacy/_erasure_audit` and `<root>/privacy/_erasure_requests`;
-- `retention.py`: years per classification, applied to bronze by `_loaded_at` (dry run by default).
+- `retention.py` / `retention.yml`: years per classification, applied to bronze by `_loaded_at` (delta-rs) and to
+  silver, snapshots and marts by each layer's date columns (Spark `DELETE`); dry run by default;
+- `spark_tables.py`: listing, counting and deleting rows of the layers' Delta tables through Thrift.
 
 The command line is `lakehouse privacy erase|retention` (lakehouse/cli/privacy.py).
 """

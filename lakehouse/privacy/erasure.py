@@ -31,11 +31,10 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import structlog
 
-from lakehouse.catalog import spark_message
-from lakehouse.core.errors import PlatformError
 from lakehouse.core.storage import LakehouseRoot
 from lakehouse.platform.spark import ThriftEndpoint
 from lakehouse.privacy.audit import ErasureReport, TableResult, write_audit
+from lakehouse.privacy.spark_tables import count_rows, delta_tables, spark_delete, spark_string, table_columns
 from lakehouse.privacy.subjects import Subject, SubjectMap, pii_salt, salted_hash
 
 MART_DATABASES = {"sales", "marketing", "finance", "hr"}
@@ -265,52 +264,19 @@ def _erase_layers(cursor, person: Person, subject_map: SubjectMap) -> list[Table
     results = []
     for database in subject_map.databases:
         predicates = {}
-        for table in _delta_tables(cursor, database):
-            predicate = _layer_predicate(_columns(cursor, f"{database}.{table}"), person, subject_map)
+        for table in delta_tables(cursor, database):
+            predicate = _layer_predicate(table_columns(cursor, f"{database}.{table}"), person, subject_map)
             if predicate is not None:
                 predicates[f"{database}.{table}"] = predicate
         # One counting query per database; a DELETE (a Delta transaction each) only where the subject is.
-        for table, count in _matching_rows(cursor, predicates).items():
+        for table, count in count_rows(cursor, predicates).items():
             rows = _spark_delete(cursor, table, predicates[table]) if count else 0
             results.append(TableResult(_layer(database), table, rows))
     return results
 
 
-def _matching_rows(cursor, predicates: dict[str, str]) -> dict[str, int]:
-    if not predicates:
-        return {}
-    cursor.execute(
-        " union all ".join(
-            f"select {_spark_string(table)}, count(*) from {table} where {predicate}"
-            for table, predicate in predicates.items()
-        )
-    )
-    return {table: int(count) for table, count in cursor.fetchall()}
-
-
 def _layer(database: str) -> str:
     return "marts" if database in MART_DATABASES else database
-
-
-def _delta_tables(cursor, database: str) -> list[str]:
-    cursor.execute(f"show databases like '{database}'")
-    if not cursor.fetchall():
-        return []
-    cursor.execute(f"show tables in {database}")
-    tables = [row[1] for row in cursor.fetchall() if not row[2]]
-    cursor.execute(f"show views in {database}")
-    views = {row[1] for row in cursor.fetchall()}
-    return [table for table in tables if table not in views]
-
-
-def _columns(cursor, table: str) -> dict[str, str]:
-    cursor.execute(f"describe table {table}")
-    columns = {}
-    for name, data_type, *_ in cursor.fetchall():
-        if not name or name.startswith("#"):
-            break  # partitioning and detail sections follow the columns
-        columns[name] = (data_type or "").lower()
-    return columns
 
 
 def _layer_predicate(columns: dict[str, str], person: Person, subject_map: SubjectMap) -> str | None:
@@ -336,20 +302,18 @@ def _layer_predicate(columns: dict[str, str], person: Person, subject_map: Subje
 
 
 def _records_predicate(records: set[tuple[str, str]]) -> str:
-    pairs = ", ".join(f"({_spark_string(system)}, {_spark_string(record_id)})" for system, record_id in sorted(records))
+    pairs = ", ".join(f"({spark_string(system)}, {spark_string(record_id)})" for system, record_id in sorted(records))
     return f"(source_system, source_record_id) in ({pairs})"
 
 
 def _spark_delete(cursor, table: str, predicate: str) -> int:
-    try:
-        cursor.execute(f"delete from {table} where {predicate}")
-        rows = cursor.fetchall()
-    except Exception as exc:  # PyHive's OperationalError carries Spark's whole trace
-        raise PlatformError(
-            f"Spark could not delete the subject's rows from {table}: {spark_message(exc)}",
-            "fix the cause and run the erasure again (it is idempotent); the audit is written only on success",
-        ) from None
-    return int(rows[0][0]) if rows and rows[0] and rows[0][0] is not None else 0
+    return spark_delete(
+        cursor,
+        table,
+        predicate,
+        what="the subject's rows",
+        fix="fix the cause and run the erasure again (it is idempotent); the audit is written only on success",
+    )
 
 
 def _spark_table_exists(cursor, qualified: str) -> bool:
@@ -361,12 +325,8 @@ def _spark_table_exists(cursor, qualified: str) -> bool:
     return bool(cursor.fetchall())
 
 
-def _spark_string(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def _spark_list(values: set[str]) -> str:
-    return ", ".join(_spark_string(value) for value in sorted(values))
+    return ", ".join(spark_string(value) for value in sorted(values))
 
 
 # -- vacuum -----------------------------------------------------------------------------------------

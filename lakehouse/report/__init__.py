@@ -1,2 +1,3 @@
 """Observability outputs: the HTML report (`report`, `charts`, `templates/`), webhook alerts
-(`alerts`), over the Delta tables the dbt on-run-end hook writes (`store`)."""
+(`alerts`), CloudWatch metrics for the infra alarms (`metrics`), over the Delta tables the dbt
+on-run-end hook writes (`store`) and the load ledger."""

@@ -112,6 +112,25 @@ class ObservabilityStore:
             f"{self.table('dbt_models')} order by generated_at desc limit 1)"
         )
 
+    def mart_builds(self) -> list[dict[str, Any]]:
+        """Each mart of the latest project graph (a model under models/marts/) and its last successful build
+        (`built_at`, null when it never built)."""
+        if not self.has("dbt_models"):
+            return []
+        models = self.table("dbt_models")
+        marts = (
+            f"select distinct unique_id, name, schema_name from {models} where original_path like 'models/marts/%' "
+            f"and graph_hash = (select graph_hash from {models} order by generated_at desc limit 1)"
+        )
+        if not self.has("dbt_run_results"):
+            return self.query(f"select name, schema_name, cast(null as timestamp) as built_at from ({marts}) as m")
+        return self.query(
+            f"select m.name, m.schema_name, max(r.completed_at) as built_at from ({marts}) as m "
+            f"left join {self.table('dbt_run_results')} as r on r.unique_id = m.unique_id "
+            "and r.resource_type = 'model' and r.status = 'success' "
+            "group by m.name, m.schema_name order by m.schema_name, m.name"
+        )
+
     def freshness_results(self) -> list[dict[str, Any]]:
         """The latest freshness result of each source table."""
         if not self.has("dbt_source_freshness_results"):

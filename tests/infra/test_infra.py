@@ -1,6 +1,7 @@
 """The AWS infrastructure as users of it would check it: synthesized offline for dev and prod, then the
-templates inspected (encryption, public access, lifecycle, EMR, every role's grants, DR), cdk-nag and
-cfn-lint gates, and the dbt-classification to LF-Tag export run against moto's Lake Formation.
+templates inspected (encryption, public access, lifecycle, EMR, every role's grants, DR, alarms and the
+metrics the project's publisher sends them), cdk-nag and cfn-lint gates, and the dbt-classification to
+LF-Tag export run against moto's Lake Formation.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ from lakehouse_infra import lf_tags
 from lakehouse_infra.config import RETENTION_YEARS, load_config
 from lakehouse_infra.stack import build
 from moto import mock_aws
+
+from lakehouse.report import metrics
 
 LAYER_IDS = {"bronze": "StorageBronze", "silver": "StorageSilver", "gold": "StorageGold"}
 
@@ -396,19 +400,62 @@ def test_source_secrets_are_kms_encrypted(prod: Synth) -> None:
     assert all("KmsKeyId" in s for s in secrets.values())
 
 
+def alarms(synth: Synth) -> dict[str, dict[str, Any]]:
+    return {a["Properties"]["AlarmName"]: a["Properties"] for a in synth.resources("AWS::CloudWatch::Alarm").values()}
+
+
+def task_containers(synth: Synth) -> dict[str, dict[str, Any]]:
+    (task,) = synth.resources("AWS::ECS::TaskDefinition").values()
+    return {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
+
+
+def environment(container: dict[str, Any]) -> dict[str, Any]:
+    return {variable["Name"]: variable["Value"] for variable in container["Environment"]}
+
+
 def test_alarms_cover_loads_freshness_sla_and_emr_health(prod: Synth) -> None:
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in prod.resources("AWS::CloudWatch::Alarm").values()}
-    loads = alarms["lakehouse-prod-load-failures"]
+    found = alarms(prod)
+    loads = found["lakehouse-prod-load-failures"]
     assert (loads["Namespace"], loads["MetricName"], loads["Threshold"]) == ("Lakehouse", "LoadFailures", 0)
-    sla = alarms["lakehouse-prod-marts-freshness-sla"]
+    sla = found["lakehouse-prod-marts-freshness-sla"]
     assert (sla["Namespace"], sla["MetricName"], sla["Threshold"]) == ("Lakehouse", "MartsFreshnessMinutes", 120)
-    assert sla["TreatMissingData"] == "breaching"
-    emr = {a["MetricName"] for a in alarms.values() if a["Namespace"] == "AWS/ElasticMapReduce"}
+    assert sla["TreatMissingData"] == "breaching"  # in prod, silence is a miss
+    assert sla["Period"] == 900  # three runs of the 5-minute publisher: one late run is not silence
+    emr = {a["MetricName"] for a in found.values() if a["Namespace"] == "AWS/ElasticMapReduce"}
     assert emr == {"MRUnhealthyNodes", "AppsFailed", "HDFSUtilization"}
-    assert all(a["AlarmActions"] for a in alarms.values())
+    assert all(a["AlarmActions"] for a in found.values())
     (dashboard,) = prod.resources("AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     assert "MartsFreshnessMinutes" in body and "AWS/ElasticMapReduce" in body
+
+
+def test_in_dev_no_freshness_data_leaves_the_sla_alarm_without_data_not_in_alarm(dev: Synth) -> None:
+    sla = alarms(dev)["lakehouse-dev-marts-freshness-sla"]
+    assert sla["TreatMissingData"] == "missing"  # INSUFFICIENT_DATA, which has no action: no page
+    assert "nothing reports" not in sla["AlarmDescription"]
+    assert load_config({"env": "dev", "sla_silence_is_miss": "true"}).sla_silence_is_miss
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_the_publisher_sends_exactly_the_series_the_lakehouse_alarms_watch(synths: dict[str, Synth], env: str) -> None:
+    """What `lakehouse load` / `lakehouse metrics publish` send with the task's environment, against the alarms."""
+    synth = synths[env]
+    task_env = environment(task_containers(synth)["daemon"])
+    target = metrics.MetricsTarget(task_env["LAKEHOUSE_CLOUDWATCH_NAMESPACE"], task_env["LAKEHOUSE_ENV"])
+    now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    datums = metrics.load_failures(
+        [{"source": "stripe", "stream": "charges", "status": "failed"}], target.environment
+    ) + metrics.marts_freshness([{"built_at": now - timedelta(minutes=30)}], target.environment, now)
+    published = {(target.namespace, d.name, frozenset(d.dimensions)): d.unit for d in datums}
+    watched = {
+        (a["Namespace"], a["MetricName"], frozenset((d["Name"], d["Value"]) for d in a["Dimensions"])): a.get("Unit")
+        for a in alarms(synth).values()
+        if a["Namespace"] == target.namespace
+    }
+    assert {name for _, name, _ in watched} == {metrics.LOAD_FAILURES, metrics.MARTS_FRESHNESS}
+    for series, unit in watched.items():
+        assert series in published, f"no publisher sends {series}"
+        assert unit in (None, published[series])  # an alarm without a unit takes any
 
 
 def test_dagster_runs_on_fargate_from_ecr(prod: Synth) -> None:
@@ -416,14 +463,38 @@ def test_dagster_runs_on_fargate_from_ecr(prod: Synth) -> None:
         "AWS::ECS::Service",
         {"LaunchType": "FARGATE", "DesiredCount": 1, "NetworkConfiguration": Match.object_like({})},
     )
-    (task,) = prod.resources("AWS::ECS::TaskDefinition").values()
-    containers = {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
+    containers = task_containers(prod)
     assert set(containers) == {"webserver", "daemon"}
     (repo_id,) = prod.resources("AWS::ECR::Repository")
     for container in containers.values():
         assert repo_id in json.dumps(container["Image"]) and ":0.1.0" in json.dumps(container["Image"])
+    # both load the project's workspace (orchestration/README.md)
+    assert containers["webserver"]["Command"][:3] == ["dagster-webserver", "-w", "orchestration/workspace.yaml"]
+    assert containers["daemon"]["Command"] == ["dagster-daemon", "run", "-w", "orchestration/workspace.yaml"]
     service = prod.resources("AWS::ECS::Service").popitem()[1]["Properties"]
     assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+
+
+def test_the_orchestrator_gets_the_thrift_host_from_the_cluster_and_no_emr_api_grant(prod: Synth) -> None:
+    (cluster_id,) = prod.resources("AWS::EMR::Cluster")
+    primary_dns = {"Fn::GetAtt": [cluster_id, "MasterPublicDNS"]}
+    for container in task_containers(prod).values():
+        variables = environment(container)
+        assert variables["EMR_THRIFT_HOST"] == variables["LAKEHOUSE_THRIFT_HOST"] == primary_dns
+        assert variables["EMR_THRIFT_PORT"] == variables["LAKEHOUSE_THRIFT_PORT"] == "10001"
+        assert (variables["LAKEHOUSE_CLOUDWATCH_NAMESPACE"], variables["LAKEHOUSE_ENV"]) == ("Lakehouse", "prod")
+    (task,) = prod.resources("AWS::ECS::TaskDefinition").values()
+    role_id = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in prod.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not {a for a in actions if a.startswith("elasticmapreduce:")}  # nothing looks the cluster up
+    (put,) = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
+    assert put["Condition"] == {"StringEquals": {"cloudwatch:namespace": "Lakehouse"}}
 
 
 def test_context_overrides_defaults() -> None:

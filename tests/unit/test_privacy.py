@@ -1,6 +1,7 @@
 """Privacy without Spark: subjects, the salt rule, the retention policy on real Delta tables, the CLI.
 
-The erasure itself runs against the built company lakehouse (tests/integration/test_privacy.py).
+The erasure itself runs against the built company lakehouse (tests/integration/test_privacy.py), the
+retention of silver, snapshots and marts against the Thrift server (tests/integration/test_retention.py).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import yaml
 from deltalake import DeltaTable, write_deltalake
 from typer.testing import CliRunner
 
 from lakehouse.cli import app
 from lakehouse.core.errors import ConfigError
 from lakehouse.core.storage import LakehouseRoot
+from lakehouse.platform.process import free_ports
 from lakehouse.privacy import retention
 from lakehouse.privacy.subjects import LOCAL_DEV_SALT, Subject, SubjectMap, pii_salt, salted_hash
 from lakehouse.source_files import all_sources
@@ -103,7 +106,7 @@ def test_retention_counts_then_deletes_only_rows_past_their_classifications_year
     streams = [("postgres", "users"), ("stripe", "charges"), ("postgres", "missing")]
 
     dry = retention.apply_retention(root, streams, now=NOW)
-    assert [(r.stream, r.classification, r.years, r.expired_rows) for r in dry] == [
+    assert [(r.table, r.classification, r.years, r.expired_rows) for r in dry] == [
         ("postgres.users", "pii", 3, 2),
         ("stripe.charges", "restricted", 10, 0),
     ]
@@ -121,11 +124,112 @@ def test_retention_cli_is_a_dry_run_unless_applied(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path))
     runner = CliRunner()
 
-    dry = runner.invoke(app, ["privacy", "retention", "--source", "postgres"])
+    dry = runner.invoke(app, ["privacy", "retention", "--source", "postgres", "--layer", "bronze"])
     assert dry.exit_code == 0, dry.output
     assert "dry run" in dry.output and "postgres.users" in dry.output
     assert DeltaTable(users).to_pyarrow_table().num_rows == 2
 
-    applied = runner.invoke(app, ["privacy", "retention", "--source", "postgres", "--apply"])
+    applied = runner.invoke(app, ["privacy", "retention", "--source", "postgres", "--layer", "bronze", "--apply"])
     assert applied.exit_code == 0, applied.output
     assert DeltaTable(users).to_pyarrow_table().num_rows == 1
+
+
+def test_the_cli_refuses_an_unknown_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path))
+    result = CliRunner().invoke(app, ["privacy", "retention", "--layer", "gold"])
+    assert result.exit_code == 2
+    assert "unknown layers ['gold']" in result.output and "bronze, silver, snapshots, marts" in result.output
+
+
+def test_layer_retention_without_a_thrift_server_says_how_to_start_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path))
+    monkeypatch.setenv("LAKEHOUSE_THRIFT_HOST", "127.0.0.1")
+    monkeypatch.setenv("LAKEHOUSE_THRIFT_PORT", str(free_ports(1)[0]))  # nothing listens there
+    result = CliRunner().invoke(app, ["privacy", "retention", "--layer", "silver"])
+    assert result.exit_code == 2
+    assert "cannot reach the Spark Thrift server" in result.output and "lakehouse spark start" in result.output
+
+
+# -- the policy of silver, snapshots and marts --------------------------------------------------------
+
+
+def _mart_and_silver_models() -> dict[str, dict[str, dict]]:
+    """layer -> model name -> {column name: column YAML}, from the dbt project's model files."""
+    found: dict[str, dict[str, dict]] = {"silver": {}, "marts": {}}
+    for layer in found:
+        for path in (PROJECT / "dbt" / "models" / layer).glob("*/_*__models.yml"):
+            for model in yaml.safe_load(path.read_text()).get("models", []):
+                found[layer][model["name"]] = {column["name"]: column for column in model.get("columns", [])}
+    return found
+
+
+def test_a_table_takes_the_strictest_classification_of_its_seed_rows() -> None:
+    classifications = retention.table_classifications()
+    assert classifications["slv_orders"] == "pii"  # customer_email
+    assert classifications["slv_payments"] == "restricted"  # the whole model (`*`) besides a pii email
+    assert classifications["snp_employees"] == "restricted"
+    assert classifications["dim_employees"] == "restricted"
+    assert "fct_orders" not in classifications  # no classified column: the default, internal
+
+
+def test_every_mart_is_dated_by_date_columns_it_has_and_every_silver_model_by_loaded_at() -> None:
+    models = _mart_and_silver_models()
+    policy = retention.LayerPolicy.load()
+    assert set(policy.marts) == set(models["marts"]), "retention.yml dates every mart, and only marts"
+    for mart, columns in policy.marts.items():
+        types = {models["marts"][mart][column]["data_type"] for column in columns}
+        assert types <= {"date", "timestamp"}, (mart, columns)
+    assert policy.dated_by["silver"] == ["_loaded_at"]
+    assert [name for name, columns in models["silver"].items() if "_loaded_at" not in columns] == []
+
+
+SILVER = {"order_id": "bigint", "_loaded_at": "timestamp"}
+
+
+def _plan(database: str, table: str, columns: dict[str, str]) -> retention.TablePlan:
+    return retention.plan_table(
+        database,
+        table,
+        columns,
+        NOW,
+        policy=retention.LayerPolicy.load(),
+        classifications=retention.table_classifications(),
+        years=retention.RETENTION_YEARS,
+    )
+
+
+def test_each_layer_dates_its_rows_by_its_own_columns_and_years() -> None:
+    silver = _plan("silver", "slv_orders", SILVER)
+    assert (silver.layer, silver.classification, silver.years) == ("silver", "pii", 3)
+    assert silver.predicate == "`_loaded_at` < timestamp '2023-06-01 00:00:00.000000'"
+
+    hr_silver = _plan("hr", "slv_employees", {"employee_id": "string", "_loaded_at": "timestamp"})
+    assert (hr_silver.layer, hr_silver.classification, hr_silver.years) == ("silver", "restricted", 10)
+
+    snapshot = _plan("snapshots", "snp_customers", {"customer_key": "string", "dbt_valid_to": "timestamp"})
+    assert (snapshot.layer, snapshot.classification, snapshot.years) == ("snapshots", "internal", 5)
+    assert snapshot.predicate == "`dbt_valid_to` < timestamp '2021-06-01 00:00:00.000000'"
+
+    mart = _plan("sales", "dim_customers", {"last_order_date": "date", "updated_at": "timestamp"})
+    assert (mart.layer, mart.years) == ("marts", 5)
+    assert mart.predicate == "greatest(`last_order_date`, `updated_at`) < timestamp '2021-06-01 00:00:00.000000'"
+
+    hr_mart = _plan("hr", "agg_payroll_cost_monthly", {"pay_month": "date"})
+    assert (hr_mart.layer, hr_mart.classification, hr_mart.years) == ("marts", "restricted", 10)
+
+
+def test_a_table_the_policy_cannot_date_is_reported_and_never_deleted_from() -> None:
+    unlisted = _plan("sales", "fct_new_mart", {"order_date": "date"})
+    assert unlisted.predicate is None and "retention.yml" in unlisted.note
+    renamed = _plan("finance", "fct_gl_entries", {"booked_on": "date"})
+    assert renamed.predicate is None and "no column posting_date" in renamed.note
+
+
+def test_a_policy_with_an_unknown_layer_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "retention.yml"
+    path.write_text("databases: {silver: gold}\nsilver: [_loaded_at]\n")
+    with pytest.raises(ConfigError) as error:
+        retention.LayerPolicy.load(path)
+    assert "unknown layers {'silver': 'gold'}" in error.value.cause and "marts" in error.value.fix
