@@ -13,14 +13,16 @@ lakehouse docs generate|serve
 lakehouse company publish --postgres URI --mysql URI [--days N]   the company, into real database servers
 lakehouse airbyte plan|apply|sync CONNECTION|install PIN|spec PIN   Airbyte connections as code, local connectors
 lakehouse privacy erase --subject S [--vacuum] | retention [--apply]   GDPR/CCPA erasure, retention policy
+lakehouse metrics publish [--loads-since-minutes N] [--dry-run]   CloudWatch metrics for the infra alarms
 lakehouse orchestrate dev [--port 3000]   the Dagster UI and daemon (schedules, sensors) over orchestration/
+lakehouse orchestrate backfill --from DAY --to DAY   one run per day: silver rows loaded that day, then marts
 """
 
 from __future__ import annotations
 
 import typer
 
-from lakehouse.cli import airbyte, company, dbt, demo, orchestrate, platform, privacy, quality, sources, stream
+from lakehouse.cli import airbyte, company, dbt, demo, metrics, orchestrate, platform, privacy, quality, sources, stream
 from lakehouse.cli.errors import friendly_errors
 
 __all__ = ["app", "friendly_errors"]
@@ -38,6 +40,7 @@ app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options"
 app.add_typer(dbt.docs_app, name="docs")
 app.add_typer(company.company_app, name="company")
 app.add_typer(privacy.privacy_app, name="privacy")
+app.add_typer(metrics.metrics_app, name="metrics")
 app.add_typer(orchestrate.orchestrate_app, name="orchestrate")
 quality.register(app)
 app.add_typer(airbyte.airbyte_app, name="airbyte")
