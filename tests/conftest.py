@@ -103,13 +103,16 @@ def spark_local(local_root: LakehouseRoot) -> Iterator[SparkServer]:
 
 
 @pytest.fixture(scope="session")
-def spark_factory() -> Iterator[Callable[[LakehouseRoot], SparkServer]]:
+def spark_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[LakehouseRoot], SparkServer]]:
     """Start a Thrift server of its own for a root (for a suite that needs its own metastore); all
-    are stopped at the end of the session."""
+    are stopped at the end of the session. Each has a home of its own: one home runs one server, and
+    the session's home may already run `spark_local`'s."""
     started: list[SparkServer] = []
 
     def start(root: LakehouseRoot) -> SparkServer:
-        spark = start_spark(root)
+        with pytest.MonkeyPatch.context() as env:  # the server keeps its state folder once made
+            env.setenv("LAKEHOUSE_HOME", str(tmp_path_factory.mktemp("spark-home")))
+            spark = start_spark(root)
         started.append(spark)
         return spark
 

@@ -76,12 +76,21 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie child still answers kill(0); treat it as gone.
+    # A zombie child still answers kill(0); treat it as gone. The process's own stat is its main thread's:
+    # a JVM whose main thread has ended shows "Z" there while its shutdown hooks still run and hold its
+    # port, so the process is alive while any of its threads is.
     try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ", 1)[1][0] != "Z"
+        threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return True
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/stat") as stat:
+                if stat.read().split(") ", 1)[1][0] not in "ZX":
+                    return True
+        except OSError:
+            continue  # that thread ended while we looked
+    return False
 
 
 class ManagedServer:
