@@ -191,8 +191,8 @@ def next_day(company_lakehouse: CompanyLakehouse) -> int:
     return sum(company_lakehouse.load().values())
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the `xdist_group` marks
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)  # around every other impl: pytest-xdist's reads the `xdist_group` marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -209,6 +209,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # Tests that change the shared company lakehouse go last, so every other test sees it as built; those
     # marked `last=True` (the erasure, which leaves orders without their erased customer) after them.
     items.sort(key=_mutation_order)
+    return (yield)
 
 
 def _mutation_order(item: pytest.Item) -> tuple[bool, bool]:
