@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 
 from lakehouse.core.storage import LakehouseRoot
@@ -61,6 +62,13 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture(autouse=True)
+def fresh_boto3_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """boto3's default session keeps the credentials it first found: a test that ran with moto's
+    `testing` keys would otherwise sign the next test's SeaweedFS requests with them."""
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
 
 @dataclass

@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from company.manifest import BatchStats
 from company.publish.changes import Changes, DocumentChanges, company_of, load_manifest
 from company.spec import StreamDef
 from company.systems import SYSTEMS
-from lakehouse.core.errors import ConfigError
+from lakehouse.core.errors import ConfigError, LakehouseError
 
 PUBLISH_LOG = "_lakehouse_publish_log"  # one row per (stream, batch) applied, written with the batch
+T = TypeVar("T")
 
 
 class Publisher(Protocol):
@@ -123,3 +124,15 @@ def table_ddl(table: str, columns: Sequence[tuple[str, str]], keys: Sequence[str
     body = [f"{quote(name)} {kind}{' not null' if name in keys else ''}" for name, kind in columns]
     body.append(f"primary key ({', '.join(quote(k) for k in keys)})")
     return f"create table if not exists {table} ({', '.join(body)})"
+
+
+def guarded(work: Callable[[], T], failure: Callable[[Exception], LakehouseError]) -> T:
+    """Run `work`: a `LakehouseError` passes as it is, any other exception becomes `failure(exc)` (cause and
+    fix, no secret), raised outside the `except` so the driver's exception does not ride along with it."""
+    try:
+        return work()
+    except LakehouseError:
+        raise
+    except Exception as exc:
+        error = failure(exc)
+    raise error

@@ -27,11 +27,11 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from company.manifest import BatchStats
-from company.publish.base import PUBLISH_LOG
+from company.publish.base import PUBLISH_LOG, guarded
 from company.publish.changes import DocumentChanges, read_documents
 from company.spec import Record, StreamDef
 from company.systems import SYSTEMS
-from lakehouse.core.errors import ConfigError, LakehouseError, SourceError
+from lakehouse.core.errors import ConfigError, SourceError
 
 T = TypeVar("T")
 KEY_TYPE = "S"  # every key of the company's DynamoDB tables is a string attribute
@@ -214,13 +214,8 @@ class DynamoPublisher:
         self.client.close()
 
     def guard(self, doing: str, work: Callable[[], T]) -> T:
-        try:
-            return work()
-        except LakehouseError:
-            raise
-        except Exception as exc:
-            failure = connection_error(self.endpoint, exc, doing)
-        raise failure
+        """Run `work`; a refusal of the endpoint's becomes cause + fix, without the keys."""
+        return guarded(work, lambda exc: connection_error(self.endpoint, exc, doing))
 
 
 def connection_error(endpoint: str, exc: BaseException, doing: str = "connecting") -> SourceError:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from company.manifest import BatchStats
-from company.publish.base import PUBLISH_LOG
+from company.publish.base import PUBLISH_LOG, guarded
 from company.publish.changes import DocumentChanges, read_documents
 from company.publish.target import Target, password_variable
 from company.spec import Record, StreamDef
@@ -166,13 +166,7 @@ class MongoPublisher:
 
     def guard(self, doing: str, work: Callable[[], T]) -> T:
         """Run `work`; a server's refusal becomes cause + fix, without the password."""
-        try:
-            return work()
-        except LakehouseError:
-            raise
-        except Exception as exc:
-            failure = self._failure(exc, doing)
-        raise failure
+        return guarded(work, lambda exc: self._failure(exc, doing))
 
     def _failure(self, exc: Exception, doing: str) -> LakehouseError:
         from pymongo.errors import OperationFailure

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from company.manifest import BatchStats
-from company.publish.base import PUBLISH_LOG, check_same_company
+from company.publish.base import PUBLISH_LOG, check_same_company, guarded
 from company.publish.changes import company_of, load_manifest
 from company.spec import StreamDef
 from company.systems import SYSTEMS
@@ -277,18 +277,15 @@ class SftpPublisher:
 
     def guard(self, doing: str, work: Callable[[], T]) -> T:
         """Run `work`; a refusal of the server's becomes cause + fix, without a secret."""
-        try:
-            return work()
-        except LakehouseError:
-            raise
-        except Exception as exc:
-            message = " ".join(self.target.redactor().scrub(f"{type(exc).__name__}: {exc}").split())
-            failure = SourceError(
-                f"{self.where}: {doing} failed: {message}",
-                f"check that {self.target.user} may create folders and write files under {self.target.path}, "
-                "or name another folder in --sftp",
-            )
-        raise failure
+        return guarded(work, lambda exc: self._failure(exc, doing))
+
+    def _failure(self, exc: Exception, doing: str) -> SourceError:
+        message = " ".join(self.target.redactor().scrub(f"{type(exc).__name__}: {exc}").split())
+        return SourceError(
+            f"{self.where}: {doing} failed: {message}",
+            f"check that {self.target.user} may create folders and write files under {self.target.path}, "
+            "or name another folder in --sftp",
+        )
 
 
 def connection_error(target: SftpTarget, exc: BaseException) -> SourceError:
