@@ -48,7 +48,8 @@ class JarSet:
 
     @classmethod
     def for_installed(cls) -> JarSet:
-        return cls(version("pyspark"), version("delta-spark"), bundled_hadoop_version(), bundled_hive_version())
+        hadoop, hive = bundled_version("hadoop-client-api"), bundled_version("hive-common")
+        return cls(version("pyspark"), version("delta-spark"), hadoop, hive)
 
     @property
     def coordinates(self) -> list[tuple[str, str, str]]:
@@ -125,23 +126,13 @@ class JarSet:
         )
 
 
-def bundled_hadoop_version() -> str:
-    for jar in (spark_home() / "jars").glob("hadoop-client-api-*.jar"):
-        match = re.match(r"hadoop-client-api-(.+)\.jar", jar.name)
+def bundled_version(artifact: str) -> str:
+    """The version of a jar pyspark ships (`hadoop-client-api`, `hive-common`), read off its file name."""
+    for jar in (spark_home() / "jars").glob(f"{artifact}-*.jar"):
+        match = re.fullmatch(rf"{re.escape(artifact)}-(\d[^-]*)\.jar", jar.name)
         if match:
             return match.group(1)
     raise PlatformError(
-        f"no hadoop-client-api jar in {spark_home() / 'jars'}; the pyspark install looks broken",
-        "reinstall the project's Python packages (`make install`)",
-    )
-
-
-def bundled_hive_version() -> str:
-    for jar in (spark_home() / "jars").glob("hive-common-*.jar"):
-        match = re.match(r"hive-common-(.+)\.jar", jar.name)
-        if match:
-            return match.group(1)
-    raise PlatformError(
-        f"no hive-common jar in {spark_home() / 'jars'}; the pyspark install looks broken",
+        f"no {artifact} jar in {spark_home() / 'jars'}; the pyspark install looks broken",
         "reinstall the project's Python packages (`make install`)",
     )

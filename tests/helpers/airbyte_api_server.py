@@ -71,24 +71,37 @@ class Store:
     token: str = "stand-in-token"
 
 
-class AirbyteApiServer:
-    def __init__(self) -> None:
-        self.store = Store()
-        handler = type("Handler", (_Handler,), {"store": self.store})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+class LoopbackHttpServer:
+    """An in-memory HTTP stand-in on a free loopback port, served from a thread: `handler` is a
+    `BaseHTTPRequestHandler` class whose requests see `store` as `self.store`."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], store: Any) -> None:
+        self.store = store
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (handler,), {"store": store}))
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/api/public/v1"
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def start(self) -> AirbyteApiServer:
+    def start(self) -> typing.Self:
         self.thread.start()
         return self
 
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class AirbyteApiServer(LoopbackHttpServer):
+    store: Store
+
+    def __init__(self) -> None:
+        super().__init__(_Handler, Store())
+
+    @property
+    def url(self) -> str:
+        return f"{self.origin}/api/public/v1"
 
 
 class _Handler(BaseHTTPRequestHandler):

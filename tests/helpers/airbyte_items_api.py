@@ -15,9 +15,11 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.helpers.airbyte_api_server import LoopbackHttpServer
 
 FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 PIN = "airbyte-source-declarative-manifest==6.5.2"
@@ -41,24 +43,15 @@ class ItemsStore:
                     next_id += 1
 
 
-class ItemsApi:
+class ItemsApi(LoopbackHttpServer):
+    store: ItemsStore
+
     def __init__(self) -> None:
-        self.store = ItemsStore()
-        handler = type("Handler", (_Handler,), {"store": self.store})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(_Handler, ItemsStore())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def start(self) -> ItemsApi:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return self.origin
 
 
 class _Handler(BaseHTTPRequestHandler):
