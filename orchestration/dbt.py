@@ -26,6 +26,7 @@ from pydantic import Field
 from lakehouse.core.errors import LakehouseError
 from lakehouse.core.home import lakehouse_home
 from lakehouse.dbt_runner import DBT_DIR, install_packages
+from lakehouse.platform.process import file_lock
 from lakehouse.platform.spark import ThriftEndpoint
 from orchestration.bronze import bronze_key
 
@@ -77,21 +78,31 @@ def ensure_manifest(project_dir: Path = DBT_DIR) -> Path:
     folder = manifest_dir(project_dir)
     manifest, stamp = folder / "manifest.json", folder / "fingerprint"
     fingerprint = _project_fingerprint(project_dir)
-    if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+    if _parsed(manifest, stamp, fingerprint):
         return manifest
     from dbt.cli.main import dbtRunner
 
     install_packages(project_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    args = ["parse", "--project-dir", str(project_dir), "--profiles-dir", str(DBT_DIR), "--target-path", str(folder)]
-    result = dbtRunner().invoke([*args, "--log-path", str(folder)])
-    if not result.success:
-        raise LakehouseError(
-            f"dbt parse failed, so the scheduler has no dbt assets: {result.exception or 'see the messages above'}",
-            "run `lakehouse dbt parse` and fix what it reports",
-        )
-    stamp.write_text(fingerprint)
+    # Processes that start together (test workers, the webserver and the daemon) parse one at a time; the
+    # stamp goes before the parse and comes back after it, so no one reads a manifest dbt is still writing.
+    with file_lock(folder.with_name(folder.name + ".lock")):
+        if _parsed(manifest, stamp, fingerprint):
+            return manifest
+        stamp.unlink(missing_ok=True)
+        args = ["parse", "--project-dir", str(project_dir), "--profiles-dir", str(DBT_DIR), "--target-path", str(folder)]
+        result = dbtRunner().invoke([*args, "--log-path", str(folder)])
+        if not result.success:
+            raise LakehouseError(
+                f"dbt parse failed, so the scheduler has no dbt assets: {result.exception or 'see the messages above'}",
+                "run `lakehouse dbt parse` and fix what it reports",
+            )
+        stamp.write_text(fingerprint)
     return manifest
+
+
+def _parsed(manifest: Path, stamp: Path, fingerprint: str) -> bool:
+    return manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint
 
 
 def _project_fingerprint(project_dir: Path) -> str:
