@@ -90,8 +90,8 @@ def ensure_manifest(project_dir: Path = DBT_DIR) -> Path:
         if _parsed(manifest, stamp, fingerprint):
             return manifest
         stamp.unlink(missing_ok=True)
-        args = ["parse", "--project-dir", str(project_dir), "--profiles-dir", str(DBT_DIR), "--target-path", str(folder)]
-        result = dbtRunner().invoke([*args, "--log-path", str(folder)])
+        args = ["parse", "--project-dir", str(project_dir), "--profiles-dir", str(DBT_DIR)]
+        result = dbtRunner().invoke([*args, "--target-path", str(folder), "--log-path", str(folder)])
         if not result.success:
             raise LakehouseError(
                 f"dbt parse failed, so the scheduler has no dbt assets: {result.exception or 'see the messages above'}",
