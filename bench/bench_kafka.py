@@ -27,7 +27,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))  # this checkout's `loaders`, not an installed copy
 PARTITIONS = 6
-BATCH = 50_000  # the family's default batch_messages; the floor writes the same batches
+BATCH = 10_000  # the family's default batch_messages; the floor writes the same batches
 
 
 def message(n: int, rng: random.Random) -> bytes:

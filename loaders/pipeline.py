@@ -203,6 +203,7 @@ class _StreamLoad:
             version += 1
             # A batch may replace the table (an Airbyte refresh: a new generation of the stream).
             self._commit(batch, version, overwrite=batch.replace, refresh=None)
+            del batch  # committed: not held while the stream reads the next one (peak memory is one batch)
 
     def _refresh(self, state: StreamState, staging: BronzeTable, staged: StreamState | None) -> None:
         """Read the whole stream into the staging table, then swap it in with one commit."""
@@ -258,9 +259,10 @@ class _StreamLoad:
         while True:
             try:
                 batches = self._read(cursor)
-                for batch, last in _with_last(batches) if lookahead else ((b, False) for b in batches):
+                for batch, last in _with_last(batches) if lookahead else _not_last(batches):
                     yield batch, last
                     cursor, attempt = batch.cursor, 0  # the caller has committed it
+                    del batch  # not held while the stream reads the next one
                     if stop is not None and stop.is_set() and not getattr(self.stream, "follows", False):
                         return
                 return
@@ -401,6 +403,13 @@ def _warn_about_locking_provider(root: LakehouseRoot) -> None:
             detail="deltalake 1.x has no DynamoDB log store; commits rely on S3 conditional put "
             "(see loaders/README.md: Concurrency). Unset AWS_S3_LOCKING_PROVIDER.",
         )
+
+
+def _not_last(batches: Iterator[Batch]) -> Iterator[tuple[Batch, bool]]:
+    """Each batch, flagged as not the last, and let go of before the stream is asked for the next."""
+    for batch in batches:
+        yield batch, False
+        del batch
 
 
 def _with_last(batches: Iterator[Batch]) -> Iterator[tuple[Batch, bool]]:

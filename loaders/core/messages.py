@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.json as pajson
 
 from loaders.core.quarantine import Rejected
+from loaders.core.schema_policy import one_array
 
 
 def parse_envelopes(
@@ -112,7 +113,8 @@ def parse_json_objects(payloads: Sequence[bytes | None]) -> tuple[pa.Array, dict
     present = [i for i, payload in enumerate(payloads) if payload is not None]
     lines: list[bytes] = [payloads[i] for i in present]  # type: ignore[misc]
     joined: bytes | None = b"\n".join(lines)
-    if joined.count(b"\n") + joined.count(b"\r") != max(len(lines) - 1, 0):  # a value spans lines: one line each
+    # A value spans lines (more line feeds than separators, or any carriage return): compact each to one line.
+    if joined.count(b"\n") != max(len(lines) - 1, 0) or b"\r" in joined:
         lines, joined = [_one_line(line) for line in lines], None
     tables: list[pa.Table] = []
     failures: dict[int, str] = {}
@@ -130,9 +132,7 @@ def parse_json_objects(payloads: Sequence[bytes | None]) -> tuple[pa.Array, dict
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             parsed = _fitted(tables)
     if parsed.num_columns:
-        struct: pa.Array = pa.StructArray.from_arrays(
-            [c.combine_chunks() for c in parsed.columns], names=parsed.column_names
-        )
+        struct: pa.Array = pa.StructArray.from_arrays([one_array(c) for c in parsed.columns], names=parsed.column_names)
     else:
         struct = pa.nulls(parsed.num_rows)
     if len(present) - len(failures) == len(payloads):

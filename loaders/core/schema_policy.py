@@ -57,7 +57,7 @@ def conform(
         if name in passthrough:
             continue
         index = target.get_field_index(name)
-        raw = data[name].combine_chunks()
+        raw = one_array(data[name])
         if index >= 0:
             raw = _typed_like_target(raw, target.field(index).type)
         column = writable(raw)
@@ -79,6 +79,11 @@ def conform(
         if name in passthrough and name != RESCUED_COLUMN:
             table = table.append_column(name, data[name])
     return outcome.finish(table)
+
+
+def one_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array; its only chunk as it is (`combine_chunks` copies even a single chunk)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _new_column(name: str, column: pa.Array, policy: SchemaPolicy, outcome: _Outcome) -> pa.Array | None:

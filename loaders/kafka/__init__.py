@@ -74,7 +74,10 @@ class KafkaStreamOptions(BaseModel):
     topic: str | None = None
     format: Literal["json", "avro"] = "json"
     avro_schema_file: str | None = None
-    batch_messages: int = Field(default=50_000, ge=1)
+    # 10,000 messages of 500 B are about 5 MB of JSON. A batch is held several times over while it is
+    # committed (the values, Arrow, delta-rs's Parquet buffer), so peak memory grows with it; 50,000
+    # were no faster in bench/bench_kafka.py and cost about 140 MB more (see README.md).
+    batch_messages: int = Field(default=10_000, ge=1)
     max_wait_s: float = Field(default=1.0, gt=0)  # following: a batch is cut after this long
     idle_timeout_s: float = Field(default=30.0, gt=0)  # a load that gets nothing this long is retried
 
@@ -106,9 +109,12 @@ def consumer_config(options: KafkaOptions, group_id: str) -> dict[str, Any]:
         "isolation.level": "read_committed",
         "auto.offset.reset": "earliest",
         "security.protocol": options.security_protocol,
-        # Prefetch bounded (librdkafka's default queue is 64 MB per partition): memory stays flat.
+        # Prefetch bounded (librdkafka's default queue is 64 MB): memory stays flat.
         "fetch.max.bytes": 16 << 20,
-        "queued.max.messages.kbytes": 16 << 10,
+        "queued.max.messages.kbytes": 8 << 10,
+        # Once that queue is full (it is, while a batch is being written), librdkafka waits this long
+        # before fetching again: its default of 1 s left the loader idle for most of each batch.
+        "fetch.queue.backoff.ms": 20,
     }
     typed = {
         "sasl.mechanism": options.sasl_mechanism,
@@ -271,15 +277,20 @@ class _TopicRead:
             want = min(10_000, self.options.batch_messages - gathered.count)
             if self.stop is None:  # consume() waits for `want` messages: ask for no more than are left
                 want = min(want, sum(self.ends[p] - self.positions[p] for p in self.pending) + len(self.pending))
-            messages = self.consumer.consume(num_messages=max(want, 1), timeout=min(self.options.max_wait_s, 0.2))
-            if self._take(messages, gathered):
+            # Not kept in a variable: the messages (and librdkafka's buffers behind them) are freed as soon as
+            # their fields are in the gathered lists, not held while the batch is parsed and written.
+            timeout = min(self.options.max_wait_s, 0.2)
+            if self._take(self.consumer.consume(num_messages=max(want, 1), timeout=timeout), gathered):
                 last_message = time.monotonic()
             now = time.monotonic()
             full = gathered.count >= self.options.batch_messages
             waited = self.stop is not None and now - started >= self.options.max_wait_s
             if gathered.count and (full or waited or not self._reading()):
-                yield self._batch(gathered)
-                gathered = _Gathered()
+                # Let go of the gathered lists before the batch is written: while the pipeline commits it,
+                # only its Arrow table is held.
+                batch, gathered = self._batch(gathered), _Gathered()
+                yield batch
+                del batch  # nor is the committed batch held here while the next one is gathered
                 started = time.monotonic()
             elif self.stop is not None and waited:
                 started = now
@@ -290,7 +301,8 @@ class _TopicRead:
                     "check that the brokers run and the partitions have a leader",
                 )
         if gathered.count:
-            yield self._batch(gathered)
+            batch, gathered = self._batch(gathered), _Gathered()
+            yield batch
 
     def _reading(self) -> bool:
         if self.stop is not None:
