@@ -97,7 +97,12 @@ def contiguous(table: pa.Table) -> pa.Table:
     delta-rs aborts the process (a Rust panic in arrow-data, "end <= self.len()") on a sliced
     struct whose children are themselves nested, and pyarrow slices columns to align them when a
     table's chunks are misaligned. `take` rewrites such a column from offset 0.
+
+    A table of flat columns only is left in its chunks: slicing those is safe, and combining them
+    would copy the whole batch (a SQL chunk arrives as several record batches) while it is written.
     """
+    if table.num_rows and not any(pa.types.is_nested(field.type) for field in table.schema):
+        return table
     table = table.combine_chunks()
     for index, column in enumerate(table.columns):
         if column.num_chunks == 1 and column.chunk(0).offset and pa.types.is_nested(column.type):

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from loaders.core.quarantine import Rejected, json_default, row_payload
 
 RESCUED_COLUMN = "_rescued_data"
+Column = pa.Array | pa.ChunkedArray  # a batch's column, combined into one array only where a row-level look needs it
 _CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 
 
@@ -52,12 +53,14 @@ def conform(
     if target is None:  # the first batch defines the table
         target, policy = pa.schema([]), SchemaPolicy.EVOLVE
     outcome = _Outcome(data)
-    columns: dict[str, pa.Array] = {}
+    columns: dict[str, Column] = {}
     for name in data.column_names:
         if name in passthrough:
             continue
         index = target.get_field_index(name)
-        raw = one_array(data[name])
+        # Kept in its chunks: a column that already fits is not copied into one array (a SQL chunk
+        # arrives as several record batches); only a column that needs a row-level look is combined.
+        raw = data[name]
         if index >= 0:
             raw = _typed_like_target(raw, target.field(index).type)
         column = writable(raw)
@@ -81,14 +84,17 @@ def conform(
     return outcome.finish(table)
 
 
-def one_array(column: pa.ChunkedArray) -> pa.Array:
+def one_array(column: Column) -> pa.Array:
     """The column as one array; its only chunk as it is (`combine_chunks` copies even a single chunk)."""
+    if isinstance(column, pa.Array):
+        return column
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def _new_column(name: str, column: pa.Array, policy: SchemaPolicy, outcome: _Outcome) -> pa.Array | None:
+def _new_column(name: str, column: Column, policy: SchemaPolicy, outcome: _Outcome) -> Column | None:
     if policy is SchemaPolicy.EVOLVE:
         return column
+    column = one_array(column)
     present = _valid_indices(column)
     if policy is SchemaPolicy.RESCUE:
         outcome.rescue(name, column, present)
@@ -98,12 +104,13 @@ def _new_column(name: str, column: pa.Array, policy: SchemaPolicy, outcome: _Out
 
 
 def _known_column(
-    name: str, column: pa.Array, target_type: pa.DataType, policy: SchemaPolicy, outcome: _Outcome
-) -> pa.Array:
+    name: str, column: Column, target_type: pa.DataType, policy: SchemaPolicy, outcome: _Outcome
+) -> Column:
     if policy is SchemaPolicy.EVOLVE:
         target_type = widen(target_type, column.type)
     if same_type(column.type, target_type):
         return column if column.type == target_type else column.cast(target_type)
+    column = one_array(column)
     extra = [] if policy is SchemaPolicy.EVOLVE else _mask_indices(extra_field_mask(column, target_type))
     cast, misfits = tolerant_cast(column, target_type)
     if policy is SchemaPolicy.FREEZE:
@@ -245,7 +252,7 @@ def same_type(left: pa.DataType, right: pa.DataType) -> bool:
     return (_is_string(left) and _is_string(right)) or (_is_binary(left) and _is_binary(right))
 
 
-def _typed_like_target(column: pa.Array, target: pa.DataType) -> pa.Array:
+def _typed_like_target(column: Column, target: pa.DataType) -> Column:
     """The column with its null-typed parts (an empty list, a field that is always null in this
     batch) given the type the table has there, so they fit it instead of being rescued."""
     wanted = typed_like(column.type, target)
@@ -273,7 +280,7 @@ def typed_like(kind: pa.DataType, target: pa.DataType) -> pa.DataType:
     return kind
 
 
-def writable(column: pa.Array) -> pa.Array | None:
+def writable(column: Column) -> Column | None:
     """The column as Delta can store it; None when it can hold no value at all (an empty struct).
 
     Delta and Spark have no "always null" type (written as strings) and Parquet has no empty
