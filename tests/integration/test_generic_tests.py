@@ -2,7 +2,7 @@
 
 tests/dbt_fixtures/generic_tests has tiny seeds and views and, for every generic test of the library,
 instances named `pass__<test>__<case>`, which must pass, and `fail__<test>__<case>`, which must fail
-with `meta.failures` failing rows (stored as tables: the fixture project sets `store_failures`). The
+with `meta.failures` failing rows (stored as a table: each failing case sets `store_failures`). The
 project is seeded, built and tested once against the session's Spark Thrift server; each generic test
 is then one pytest case. A generic test added without both kinds of fixtures fails its case.
 
@@ -47,6 +47,7 @@ class Case:
     test: str  # the generic test it instantiates
     expected: str  # "pass" or "fail", from the name
     expected_failures: int | None  # meta.failures
+    stored: bool  # store_failures: its failing rows are kept as a table
     status: str
     failures: int | None
     message: str
@@ -126,6 +127,7 @@ def cases(fixture_run: FixtureRun) -> dict[str, list[Case]]:
             test=node.test_metadata.name,
             expected="pass" if node.name.startswith("pass__") else "fail",
             expected_failures=(node.config.meta or {}).get("failures"),
+            stored=bool(node.config.store_failures),
             status=str(getattr(run.status, "value", run.status)),
             failures=run.failures,
             message=str(run.message or ""),
@@ -157,6 +159,8 @@ def test_every_fixture_is_a_named_case_of_a_library_test(cases: dict[str, list[C
                 malformed.append(f"{case.name}: not named pass__{test_name}__<case> or fail__{test_name}__<case>")
             elif case.expected == "fail" and case.expected_failures is None:
                 malformed.append(f"{case.name}: says nothing of its failing rows (config meta.failures)")
+            elif case.expected == "fail" and not case.stored:
+                malformed.append(f"{case.name}: does not store its failing rows (config store_failures: true)")
     assert not malformed, "\n".join(malformed)
 
 
