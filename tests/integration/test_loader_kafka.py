@@ -13,11 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -33,14 +28,13 @@ from lakehouse.core.errors import SourceError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
 from tests.helpers.loader_io import (
-    PROJECT_DIR,
-    bronze_exists,
     bronze_rows,
     ledger_rows,
     quarantine_rows,
     source_config,
     write_source,
 )
+from tests.helpers.stream_command import following, wait_for_bronze_rows
 from tests.helpers.stream_servers import KafkaServer
 
 
@@ -224,36 +218,12 @@ def test_lakehouse_stream_follows_the_topic_and_sigterm_commits_and_exits_0(
 ) -> None:
     topic = new_topic(kafka_server, partitions=2)
     kafka_source(tmp_path, kafka_server, [{"name": "items", "topic": topic}])
-    env = {**os.environ, "LAKEHOUSE_ROOT": local_root.uri, "LAKEHOUSE_SOURCES": str(tmp_path)}
-    command = [sys.executable, "-c", "from lakehouse.cli import app; app()", "stream", "events"]
-    child = subprocess.Popen(
-        [*command, "--batch-size", "50", "--interval", "0.2"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    with following("events", tmp_path, local_root, batch_size=50, interval=0.2) as ended:
         for burst in range(3):  # produced while the command runs: it keeps following
             produce(kafka_server, topic, [json.dumps({"n": burst * 100 + n}).encode() for n in range(100)])
-            wait_for_rows(local_root, (burst + 1) * 100)
-        child.send_signal(signal.SIGTERM)
-        output, _ = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 0, output
+            wait_for_bronze_rows(local_root, "events", "items", (burst + 1) * 100)
+    assert ended.returncode == 0, ended.output
     assert sorted(row["value"]["n"] for row in bronze_rows(local_root, "events", "items")) == list(range(300))
     [entry] = ledger_rows(local_root)
     assert (entry["status"], entry["rows_loaded"]) == ("success", 300)
     assert entry["batches"] >= 6  # micro-batches of at most 50 messages
-
-
-def wait_for_rows(root: LakehouseRoot, rows: int, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if bronze_exists(root, "events", "items") and len(bronze_rows(root, "events", "items")) >= rows:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"bronze did not reach {rows} rows within {timeout_s:.0f}s")

@@ -16,11 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -36,7 +31,8 @@ from moto.kinesis.models import kinesis_backends
 from lakehouse.core.errors import SourceError
 from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
-from tests.helpers.loader_io import PROJECT_DIR, bronze_exists, bronze_rows, ledger_rows, source_config, write_source
+from tests.helpers.loader_io import bronze_rows, ledger_rows, source_config, write_source
+from tests.helpers.stream_command import following, wait_for_bronze_rows
 from tests.helpers.stream_servers import MotoServer
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -153,37 +149,13 @@ def test_lakehouse_stream_follows_the_stream_and_sigterm_commits_and_exits_0(
 ) -> None:
     name = new_stream(moto_server, shards=2)
     kinesis_source(tmp_path, moto_server, name)
-    env = {**os.environ, "LAKEHOUSE_ROOT": local_root.uri, "LAKEHOUSE_SOURCES": str(tmp_path)}
-    command = [sys.executable, "-c", "from lakehouse.cli import app; app()", "stream", "web"]
-    child = subprocess.Popen(
-        [*command, "--batch-size", "50", "--interval", "0.2"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    with following("web", tmp_path, local_root, batch_size=50, interval=0.2) as ended:
         for burst in range(3):  # written while the command runs: it keeps following
             put(moto_server, name, range(burst * 100, (burst + 1) * 100))
-            wait_for_rows(local_root, (burst + 1) * 100)
-        child.send_signal(signal.SIGTERM)
-        output, _ = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 0, output
+            wait_for_bronze_rows(local_root, "web", "clicks", (burst + 1) * 100)
+    assert ended.returncode == 0, ended.output
     numbers = numbers_in(local_root)
     assert set(numbers) == set(range(300)) and numbers.total() == 300
     [entry] = ledger_rows(local_root)
     assert (entry["status"], entry["rows_loaded"]) == ("success", 300)
     assert entry["batches"] >= 6  # micro-batches of at most 50 records
-
-
-def wait_for_rows(root: LakehouseRoot, rows: int, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if bronze_exists(root, "web", "clicks") and len(bronze_rows(root, "web", "clicks")) >= rows:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"bronze did not reach {rows} rows within {timeout_s:.0f}s")

@@ -12,11 +12,7 @@ which refuses a client without a certificate its CA signed, and the load says so
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -34,7 +30,6 @@ from lakehouse.core.storage import LakehouseRoot
 from loaders.pipeline import load_source
 from tests.helpers.certificates import PrivateCa
 from tests.helpers.loader_io import (
-    PROJECT_DIR,
     bronze,
     bronze_exists,
     bronze_rows,
@@ -43,6 +38,7 @@ from tests.helpers.loader_io import (
     source_config,
     write_source,
 )
+from tests.helpers.stream_command import following, wait_for_bronze_rows
 from tests.helpers.stream_servers import MosquittoServer
 
 
@@ -148,42 +144,18 @@ def test_lakehouse_stream_follows_the_topics_and_sigterm_commits_and_exits_0(
     prefix = f"p{uuid.uuid4().hex[:6]}"
     path = mqtt_source(tmp_path, mosquitto_server, prefix)
     load_source(local_root, source_config(path))  # the session and its subscription
-    env = {**os.environ, "LAKEHOUSE_ROOT": local_root.uri, "LAKEHOUSE_SOURCES": str(tmp_path)}
-    command = [sys.executable, "-c", "from lakehouse.cli import app; app()", "stream", "iot"]
-    child = subprocess.Popen(
-        [*command, "--batch-size", "40", "--interval", "0.3"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    with following("iot", tmp_path, local_root, batch_size=40, interval=0.3) as ended:
         publisher = Publisher(mosquitto_server)
         for burst in range(3):  # published while the command runs: it keeps following
             for n in range(burst * 100, (burst + 1) * 100):
                 publisher.publish(f"{prefix}/dev-{n % 4}/telemetry", json.dumps({"n": n}).encode())
-            wait_for_rows(local_root, (burst + 1) * 100)
+            wait_for_bronze_rows(local_root, "iot", "readings", (burst + 1) * 100)
         publisher.close()
-        child.send_signal(signal.SIGTERM)
-        output, _ = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 0, output
+    assert ended.returncode == 0, ended.output
     assert sorted(row["payload"]["n"] for row in bronze_rows(local_root, "iot", "readings")) == list(range(300))
     [entry] = [row for row in ledger_rows(local_root) if row["rows_loaded"]]
     assert entry["status"] == "success" and entry["rows_loaded"] == 300
     assert entry["batches"] >= 8  # micro-batches of at most 40 messages
-
-
-def wait_for_rows(root: LakehouseRoot, rows: int, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if rows_in(root) >= rows:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"bronze did not reach {rows} rows within {timeout_s:.0f}s")
 
 
 TOTAL = 900
