@@ -233,10 +233,10 @@ class PostgresServer:
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             # SIGINT: PostgreSQL's fast shutdown. SIGTERM's smart shutdown waits for every client to
-            # disconnect, up to the 30 s below when a test process still holds a connection.
+            # disconnect, up to the grace below when a test process still holds a connection.
             self._process.send_signal(signal.SIGINT)
             try:
-                self._process.wait(timeout=30)
+                self._process.wait(timeout=10)  # the folder is deleted next: a short grace, then the kill
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
@@ -314,7 +314,7 @@ class MariaDbServer:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
             try:
-                self._process.wait(timeout=30)
+                self._process.wait(timeout=10)  # the folder is deleted next: a short grace, then the kill
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
