@@ -36,7 +36,7 @@ from lakehouse.platform.s3 import SeaweedS3
 from tests.helpers.company_lakehouse import CompanyLakehouse, build_company_lakehouse
 from tests.helpers.loader_io import ROOT_KINDS, lakehouse_root
 from tests.helpers.servers import MariaDbServer, PostgresServer
-from tests.helpers.spark import SparkServer, free_port, start_spark
+from tests.helpers.spark import SparkServer, free_port, start_spark, stop_spark
 from tests.helpers.stream_servers import KafkaServer, MosquittoServer, MotoServer
 
 SPARK_FIXTURES = {"spark_local", "company_lakehouse", "spark_factory"}
@@ -107,14 +107,16 @@ def spark_local(local_root: LakehouseRoot) -> Iterator[SparkServer]:
     """The local Spark Thrift server over a temporary local root, for the whole session."""
     spark = start_spark(local_root)
     yield spark
-    spark.server.stop()
+    stop_spark([spark])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[LakehouseRoot], SparkServer]]:
-    """Start a Thrift server of its own for a root (for a suite that needs its own metastore); all
-    are stopped at the end of the session. Each has a home of its own: one home runs one server, and
-    the session's home may already run `spark_local`'s."""
+    """Start a Thrift server of its own for a root (for a suite that needs its own metastore); a
+    module's servers are stopped when the module ends (each holds about 2.5 GB, and a worker's idle
+    servers kept to the session's end crowded the machine's memory and took a minute to stop). Each
+    has a home of its own: one home runs one server, and the session's home may already run
+    `spark_local`'s."""
     started: list[SparkServer] = []
 
     def start(root: LakehouseRoot) -> SparkServer:
@@ -125,8 +127,7 @@ def spark_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
         return spark
 
     yield start
-    for spark in started:
-        spark.server.stop()
+    stop_spark(started)
 
 
 @pytest.fixture(params=ROOT_KINDS)

@@ -129,8 +129,9 @@ class SparkThriftServer:
         )
         return state, True
 
-    def stop(self) -> bool:
-        return self.server.stop()
+    def stop(self, timeout: float = 30.0) -> bool:
+        """SIGTERM, then SIGKILL after `timeout` seconds. False when no server was running."""
+        return self.server.stop(timeout=timeout)
 
     def _env(self, java: str) -> dict[str, str]:
         env = dict(os.environ)

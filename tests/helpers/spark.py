@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,3 +33,11 @@ def start_spark(root: LakehouseRoot) -> SparkServer:
     server = SparkThriftServer(root, endpoint)
     server.start()
     return SparkServer(root, endpoint, server)
+
+
+def stop_spark(servers: Iterable[SparkServer], grace: float = 10.0) -> None:
+    """Stop test servers at once, each killed after `grace` seconds: their homes are temporary folders."""
+    servers = list(servers)
+    if servers:
+        with ThreadPoolExecutor(len(servers)) as pool:
+            list(pool.map(lambda spark: spark.server.stop(timeout=grace), servers))
