@@ -112,11 +112,11 @@ def spark_local(local_root: LakehouseRoot) -> Iterator[SparkServer]:
 
 @pytest.fixture(scope="module")
 def spark_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[LakehouseRoot], SparkServer]]:
-    """Start a Thrift server of its own for a root (for a suite that needs its own metastore); a
-    module's servers are stopped when the module ends (each holds about 2.5 GB, and a worker's idle
-    servers kept to the session's end crowded the machine's memory and took a minute to stop). Each
-    has a home of its own: one home runs one server, and the session's home may already run
-    `spark_local`'s."""
+    """Start a Thrift server of its own for a root (for a suite that needs its own metastore). A
+    module's servers are stopped when the module ends, at once, each killed after 2 s: under a CI
+    run's load a used server did not finish its SIGTERM shutdown within 10 s, and a worker's servers
+    kept to the session's end took a minute to stop. Each has a home of its own: one home runs one
+    server, and the session's home may already run `spark_local`'s."""
     started: list[SparkServer] = []
 
     def start(root: LakehouseRoot) -> SparkServer:

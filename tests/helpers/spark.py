@@ -35,7 +35,7 @@ def start_spark(root: LakehouseRoot) -> SparkServer:
     return SparkServer(root, endpoint, server)
 
 
-def stop_spark(servers: Iterable[SparkServer], grace: float = 10.0) -> None:
+def stop_spark(servers: Iterable[SparkServer], grace: float = 2.0) -> None:
     """Stop test servers at once, each killed after `grace` seconds: their homes are temporary folders."""
     servers = list(servers)
     if servers:
