@@ -88,7 +88,7 @@ BRONZE_CONFIGURATION = {"delta.enableExpiredLogCleanup": "false"}
 # delta-rs's Parquet writer holds a whole row group in memory before it writes it, and its default is
 # a million rows: a 500,000-row SQL chunk was one row group. 65,536 rows bounds that buffer whatever the
 # chunk size (bench/README.md: peak RSS 620 -> 510 MB at 500,000-row chunks, 393 -> 374 MB at 200,000,
-# same wall time) and is still a large row group for Spark's scans.
+# wall time within 1.05x of the floor's in both) and is still a large row group for Spark's scans.
 ROW_GROUPS = WriterProperties(max_row_group_size=65_536)
 
 

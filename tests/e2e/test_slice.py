@@ -131,7 +131,7 @@ def test_the_slice_runs_on_the_local_s3_server(
         monkeypatch.setenv("LAKEHOUSE_THRIFT_PORT", str(spark.endpoint.port))
         results = load_and_register(root, spark.endpoint, [find_source(name) for name in SLICE_SOURCES])
         loaded = {f"{r.source}.{r.stream}": r.rows for r in results}
-        # The models only: their 78 tests ran in the company lakehouse's build, over the same SQL.
+        # The models only: their tests ran in the company lakehouse's build, over the same SQL.
         outcome = run_dbt(["build", *SLICE, "--exclude", "resource_type:test"])
         assert outcome.success, outcome.failures
 
