@@ -10,7 +10,8 @@ the profile's settings, and one timed `dbt build` (every model, seed, snapshot a
 runs it). The profiles:
 
 - `spark defaults`: Spark's and Delta's own values for the settings the project changes;
-- `project`: the server as `lakehouse spark start` runs it (`SMALL_DATA_CONF` in lakehouse/platform/spark.py);
+- `project`: the server as `lakehouse spark start` runs it (`SMALL_DATA_CONF` and `LOCAL_SERVER_CONF` in
+  lakehouse/platform/spark.py);
 - `tried` (with `--try KEY=VALUE`, repeatable): the project's settings plus those, to test a candidate.
 
 Prints each build's wall time, node count and the ratio. Printing only: the figures depend on the machine.
@@ -32,17 +33,20 @@ from lakehouse.dbt_runner import run_dbt
 from lakehouse.demo import load_and_register
 from lakehouse.platform.jars import JarSet
 from lakehouse.platform.process import free_ports
-from lakehouse.platform.spark import SMALL_DATA_CONF, SparkThriftServer, ThriftEndpoint
+from lakehouse.platform.spark import LOCAL_SERVER_CONF, SMALL_DATA_CONF, SparkThriftServer, ThriftEndpoint
 from lakehouse.source_files import all_sources
 
 SEED = 7
 DAYS = 30
-# Spark's and Delta's own defaults for every key of SMALL_DATA_CONF.
+# Spark's, Delta's and HiveServer2's own defaults for every key of SMALL_DATA_CONF and LOCAL_SERVER_CONF.
 SPARK_DEFAULTS = {
     "spark.sql.shuffle.partitions": "200",
     "spark.databricks.delta.snapshotPartitions": "50",
     "spark.sql.codegen.wholeStage": "true",
     "spark.sql.sources.parallelPartitionDiscovery.parallelism": "10000",
+    "spark.hadoop.hive.server2.enable.doAs": "true",
+    "spark.hadoop.hive.server2.async.exec.threads": "100",
+    "spark.hadoop.hive.server2.async.exec.keepalive.time": "10s",
 }
 PROFILES = {"spark defaults": SPARK_DEFAULTS, "project": {}}
 
@@ -89,7 +93,7 @@ def main() -> None:
     profiles = {name: PROFILES[name] for name in options.profile or PROFILES}
     if options.tried:
         profiles["tried"] = dict(item.split("=", 1) for item in options.tried)
-    assert set(SPARK_DEFAULTS) >= set(SMALL_DATA_CONF), "every project setting needs its Spark default here"
+    assert set(SPARK_DEFAULTS) >= {*SMALL_DATA_CONF, *LOCAL_SERVER_CONF}, "every project setting needs its default here"
 
     JarSet.for_installed().resolve()
     with tempfile.TemporaryDirectory(prefix="bench-dbt-build-") as tmp:
