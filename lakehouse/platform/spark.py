@@ -88,8 +88,9 @@ SMALL_DATA_CONF = {
 # `conf` can override them. A local server serves one user:
 LOCAL_SERVER_CONF = {
     # Without impersonation. With it, each session runs as its own proxy user, and Spark's shared Hive
-    # client then rebuilds its metastore connection (and parses Hive's XML configuration) on every
-    # catalog call from another session: 15 % of the server's CPU with dbt's four connections.
+    # client then rebuilds its metastore connection (and parses Hive's XML configuration) on catalog
+    # calls from another session than the last: 15 % of the server's sampled CPU in a profiled build
+    # with dbt's four connections, 5 % without (the build's wall time did not measurably change).
     "spark.hadoop.hive.server2.enable.doAs": "false",
     # A few statement threads that stay alive, instead of up to 100 that exit after 10 s idle: each new
     # thread opens its own metastore store.
@@ -100,12 +101,18 @@ LOCAL_SERVER_CONF = {
 
 class SparkThriftServer:
     def __init__(
-        self, root: LakehouseRoot, endpoint: ThriftEndpoint | None = None, conf: dict[str, str] | None = None
+        self,
+        root: LakehouseRoot,
+        endpoint: ThriftEndpoint | None = None,
+        conf: dict[str, str] | None = None,
+        java_options: str = "",
     ) -> None:
-        """`conf` adds Spark settings or overrides the server's own (see `_command`)."""
+        """`conf` adds Spark settings or overrides the server's own (see `_command`); `java_options` are
+        added to the driver JVM's (`bench/bench_spark_start.py` compares some)."""
         self.root = root
         self.endpoint = endpoint or ThriftEndpoint.from_env()
         self.conf = conf or {}
+        self.java_options = java_options
         root_id = hashlib.sha256(root.uri.encode()).hexdigest()[:12]
         self.server = thrift_process()
         self.home = self.server.state_dir
@@ -165,7 +172,7 @@ class SparkThriftServer:
             "spark.hadoop.javax.jdo.option.ConnectionURL": (
                 f"jdbc:derby:;databaseName={self.metastore_dir / 'metastore_db'};create=true"
             ),
-            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.metastore_dir}",
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.metastore_dir} {self.java_options}".strip(),
             "spark.sql.session.timeZone": "UTC",
             **SMALL_DATA_CONF,
             **LOCAL_SERVER_CONF,
