@@ -22,7 +22,7 @@ from pathlib import Path
 from lakehouse.catalog import thrift_cursor
 from lakehouse.core.storage import LakehouseRoot
 from lakehouse.platform.jars import JarSet
-from lakehouse.platform.process import free_ports
+from lakehouse.platform.process import free_ports, process_cpu_seconds
 from lakehouse.platform.spark import SparkThriftServer, ThriftEndpoint
 
 
@@ -33,12 +33,6 @@ class StartCost:
     ready_cpu: float
     table_wall: float
     table_cpu: float
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, from /proc/<pid>/stat (fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def one_start(options: str, work: Path) -> StartCost:

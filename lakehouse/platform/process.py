@@ -38,13 +38,25 @@ class ServerState:
     started: int | None = None  # the process's start time (clock ticks after boot), to tell a reused pid
 
 
+def stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from its field 3 on (after the command name, which may hold spaces): field N
+    of proc(5) is at index N - 3. Raises OSError when the process is gone."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
 def process_start_time(pid: int) -> int | None:
     """Field 22 of /proc/<pid>/stat: when the process started; None when it cannot be read."""
     try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return int(stat.read().rsplit(")", 1)[1].split()[19])
+        return int(stat_fields(pid)[19])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (fields 14 and 15 of /proc/<pid>/stat)."""
+    fields = stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_ports(count: int) -> list[int]:
