@@ -2,7 +2,7 @@
 
     python bench/bench_dbt_build.py                 # scale 0.2 (the test suite's company), both settings
     python bench/bench_dbt_build.py --scale 1       # the demo's company
-    python bench/bench_dbt_build.py --try spark.sql.codegen.wholeStage=false   # a third: project + this
+    python bench/bench_dbt_build.py --try spark.sql.codegen.wholeStage=true   # a third: project + this
 
 Generates the synthetic company once, then for each settings profile: a fresh LAKEHOUSE_HOME with a
 copy of it, a fresh local root, every embedded source loaded, a local Spark Thrift server started with
@@ -43,6 +43,7 @@ SPARK_DEFAULTS = {
     "spark.sql.shuffle.partitions": "200",
     "spark.databricks.delta.snapshotPartitions": "50",
     "spark.sql.codegen.wholeStage": "true",
+    "spark.sql.codegen.factoryMode": "FALLBACK",
     "spark.sql.sources.parallelPartitionDiscovery.parallelism": "10000",
     "spark.hadoop.hive.server2.enable.doAs": "true",
     "spark.hadoop.hive.server2.async.exec.threads": "100",

@@ -1,6 +1,6 @@
 """The Glue Data Catalog databases (the metastore of EMR's Spark) and their LF-Tags.
 
-The same databases as `orchestration/catalog.py` creates locally, each located in its layer's bucket:
+The same databases as `lakehouse/catalog.py` creates locally, each located in its layer's bucket:
 bronze in the bronze bucket (`bronze/<source>`, dbt's views in `bronze/_models`), silver, snapshots and
 reference in the silver bucket, the marts and observability in the gold bucket.
 """

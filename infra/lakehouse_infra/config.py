@@ -22,7 +22,7 @@ RETENTION_YEARS: dict[str, int] = {
     "restricted": 10,
 }
 
-# The sources that land a bronze database `bronze_<source>` (orchestration/sources/embedded/*.yml).
+# The sources that land a bronze database `bronze_<source>` (sources/embedded/*.yml).
 DEFAULT_SOURCES: tuple[str, ...] = (
     "amplitude", "azure_blob_storage", "bigquery", "dynamodb", "facebook_ads", "ftp", "google_ads",
     "google_cloud_storage", "hubspot", "iot_core", "kafka", "kinesis", "mixpanel", "mongodb", "mysql",

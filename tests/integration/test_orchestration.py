@@ -405,9 +405,9 @@ def test_materializes_the_whole_graph_on_the_demo_data(
 ) -> None:
     """Every asset of the definitions but the Airbyte connections (their syncs need an Airbyte server; the
     stand-in runs one above): every loader (nothing new to load, the fixture loaded all) and every dbt
-    model, snapshot and seed, with the marts' tests as checks (the silver tests passed in the fixture's
-    build, on the same data; leaving them out halves this build). Built with the fixture's vars and
-    excludes, so the shared lakehouse keeps its contents."""
+    model, snapshot and seed, with the marts' tests as checks (the silver tests and the marts' unit tests
+    passed in the fixture's build, on the same data and SQL; leaving them out halves this build). Built
+    with the fixture's vars and excludes, so the shared lakehouse keeps its contents."""
     monkeypatch.setenv("LAKEHOUSE_ROOT", company_lakehouse.root.uri)
     with company_lakehouse.activated():
         defs = build_definitions()
@@ -418,7 +418,11 @@ def test_materializes_the_whole_graph_on_the_demo_data(
             for node in manifest["nodes"].values()
             if node["resource_type"] in ("model", "snapshot", "seed") and node["package_name"] == PROJECT
         }
-        excluded = [s for s in EXCLUDED if s != "--exclude"] + ["path:models/silver,resource_type:test", "path:tests"]
+        excluded = [s for s in EXCLUDED if s != "--exclude"] + [
+            "path:models/silver,resource_type:test",
+            "path:tests",
+            "resource_type:unit_test",
+        ]
         config = DbtBuildConfig(vars=BUILD_VARS, exclude=excluded)
         result = materialize(
             defs.assets,
