@@ -23,7 +23,9 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==26.3
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,infra,orchestration]"
+# --no-compile: Python compiles a module the first time it is imported, so only what runs is compiled;
+# compiling all 229 packages up front took 40 of this step's 74 s on a 2-core machine.
+	$(BIN)/pip install --quiet --no-compile -c constraints.txt -e ".[dev,infra,orchestration]"
 	touch $(STAMP)
 
 jars: install  ## Delta + hadoop-aws jars for the pinned pyspark, from Maven Central into ~/.cache/lakehouse
