@@ -2,9 +2,10 @@
 
 The graph is `build_definitions` over a sources folder of two `files` sources (fx_shop.orders,
 fx_crm.customers) and the fixture dbt project tests/dbt_fixtures/orchestration (two incremental models
-filtered by the main project's `loaded_since_last_build`, a mart table over both), on a Spark Thrift
-server and lakehouse root of this module's own (`spark_factory`), so the shared company lakehouse is
-left alone. Runs are recorded in a persistent Dagster instance in a temporary folder.
+filtered by the main project's `loaded_since_last_build`, a mart table over both), on the session's Spark
+Thrift server and root (`spark_local`). Every schema and bronze folder of the graph is named `fx_`, so
+the shared company lakehouse on the same server is left alone; each test drops them before and after.
+Runs are recorded in a persistent Dagster instance in a temporary folder.
 
 - a run whose crm load fails (its folder is missing) is re-executed from failure once the folder exists:
   only the failed load and the dbt step downstream of it run, the shop load is not run again;
@@ -80,19 +81,14 @@ class Lakehouse:
             shutil.rmtree(Path(self.root.uri) / "bronze" / source, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def fixture_spark(spark_factory, tmp_path_factory: pytest.TempPathFactory) -> SparkServer:
-    return spark_factory(LakehouseRoot.parse(str(tmp_path_factory.mktemp("runs-root"))))
-
-
 @pytest.fixture
-def lakehouse(fixture_spark: SparkServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lakehouse]:
-    made = Lakehouse(fixture_spark, fixture_spark.root, tmp_path)
+def lakehouse(spark_local: SparkServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lakehouse]:
+    made = Lakehouse(spark_local, spark_local.root, tmp_path)
     (tmp_path / "sources").mkdir()
     monkeypatch.setenv("DBT_TARGET", "local")
-    monkeypatch.setenv("LAKEHOUSE_THRIFT_HOST", fixture_spark.endpoint.host)
-    monkeypatch.setenv("LAKEHOUSE_THRIFT_PORT", str(fixture_spark.endpoint.port))
-    monkeypatch.setenv("LAKEHOUSE_ROOT", fixture_spark.root.uri)
+    monkeypatch.setenv("LAKEHOUSE_THRIFT_HOST", spark_local.endpoint.host)
+    monkeypatch.setenv("LAKEHOUSE_THRIFT_PORT", str(spark_local.endpoint.port))
+    monkeypatch.setenv("LAKEHOUSE_ROOT", spark_local.root.uri)
     monkeypatch.setenv("LAKEHOUSE_SOURCES", str(tmp_path / "sources"))
     made.reset()
     yield made
