@@ -1,7 +1,7 @@
 """What a fresh local Spark Thrift server costs before it does any work, under JVM options side by side.
 
     python bench/bench_spark_start.py                                  # the server as the project starts it
-    python bench/bench_spark_start.py --jvm=-XX:+UseParallelGC --jvm=-XX:TieredStopAtLevel=1
+    python bench/bench_spark_start.py --jvm=-XX:+UseG1GC --jvm=-XX:TieredStopAtLevel=1
 
 For each set of options (the first is always the project's own): a fresh LAKEHOUSE_HOME and root, the
 server started, then one connection that creates a database and a Delta table and reads it back. Prints

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,6 +177,12 @@ class SparkThriftServer:
         env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         return env
 
+    def _jvm_defaults(self) -> list[str]:
+        """LOCAL_JVM_OPTIONS, but not the collector when `java_options` picks one: the JVM refuses two."""
+        if re.search(r"-XX:\+Use\w+GC\b", self.java_options):
+            return [option for option in LOCAL_JVM_OPTIONS if not option.endswith("GC")]
+        return LOCAL_JVM_OPTIONS
+
     def _command(self, jars: list[Path]) -> list[str]:
         self.metastore_dir.mkdir(parents=True, exist_ok=True)
         conf = {
@@ -188,7 +195,7 @@ class SparkThriftServer:
                 f"jdbc:derby:;databaseName={self.metastore_dir / 'metastore_db'};create=true"
             ),
             "spark.driver.extraJavaOptions": " ".join(
-                [f"-Dderby.system.home={self.metastore_dir}", *LOCAL_JVM_OPTIONS, self.java_options]
+                [f"-Dderby.system.home={self.metastore_dir}", *self._jvm_defaults(), self.java_options]
             ).strip(),
             "spark.sql.session.timeZone": "UTC",
             **SMALL_DATA_CONF,
