@@ -87,6 +87,19 @@ def bronze(root: LakehouseRoot, source: str, stream: str) -> pa.Table:
     return read_table(root.bronze_uri(source, stream), root.storage_options())
 
 
+def fields_by_name(kind: pa.Schema | pa.DataType) -> Any:
+    """A schema or type as nested dicts of field name → type, so two schemas compare without their order.
+
+    Bronze of a message stream orders nested fields as they first arrived: a struct's fields seen first
+    in a later micro-batch are added after the others, and Kafka keeps order only within a partition.
+    """
+    if isinstance(kind, pa.Schema) or pa.types.is_struct(kind):
+        return {field.name: fields_by_name(field.type) for field in kind}
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return [fields_by_name(kind.value_type)]
+    return str(kind)
+
+
 def bronze_rows(root: LakehouseRoot, source: str, stream: str) -> list[dict[str, Any]]:
     return bronze(root, source, stream).to_pylist()
 
