@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import gzip
 import io
+import itertools
 import json
 import zipfile
 from collections.abc import Iterator
@@ -312,7 +313,7 @@ def _jsonl_pieces(handle: BinaryIO, batch_rows: int) -> Iterator[_Piece]:
     position = 0
     first_line = 1
     while True:
-        lines = [line for line in (handle.readline() for _ in range(batch_rows)) if line]
+        lines = list(itertools.islice(handle, batch_rows))  # stops at the end of the file
         if not lines:
             return
         numbered = [(first_line + i, line.rstrip(b"\r\n")) for i, line in enumerate(lines) if line.strip()]
