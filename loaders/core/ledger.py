@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError
 
 from lakehouse.core.storage import LakehouseRoot
@@ -86,13 +86,17 @@ class Ledger:
     def start(self, entry: LedgerEntry) -> None:
         """Record a load as `running`, after marking the stream's loads still `running` as `killed`."""
         row = self._row(entry)
+        attempts = 0
 
         def start() -> None:
+            nonlocal attempts
+            attempts += 1
             table = self._table()
             predicate = " AND ".join(
                 [
                     "status = 'running'",
                     *(f"{name} = {_literal(getattr(entry, name))}" for name in ("pipeline", "source", "stream")),
+                    f"load_id != {_literal(entry.load_id)}",  # its own row, when a retry finds it written
                 ]
             )
             table.update(
@@ -100,23 +104,32 @@ class Ledger:
                 predicate=predicate,
                 commit_properties=CommitProperties(custom_metadata={"lakehouse.load_id": entry.load_id}),
             )
-            self._upsert(table, row, entry, update=False)  # a retry after an unknown outcome adds no second row
+            if attempts == 1:  # an append: a third of a merge's cost
+                write_deltalake(table, row, mode="append", commit_properties=self._properties(entry))
+            else:  # an earlier attempt's outcome is unknown: insert the row only if it is not there
+                merge = table.merge(
+                    row, "t.load_id = s.load_id", source_alias="s", target_alias="t",
+                    commit_properties=self._properties(entry),
+                )  # fmt: skip
+                merge.when_not_matched_insert_all().execute()
 
         call_with_retry(start, policy=_WRITE_RETRY, retry_on=_retryable)
 
     def record(self, entry: LedgerEntry) -> None:
-        """Write the load's outcome: its `running` row updated, or a new row when it has none."""
+        """Write the load's outcome: its `running` row replaced, or a new row when it has none.
+
+        One overwrite of the rows with the load's id (Delta's replaceWhere), committed at once, so a retry
+        leaves the same single row; it costs about two thirds of the merge it replaced.
+        """
         row = self._row(entry)
 
-        call_with_retry(lambda: self._upsert(self._table(), row, entry), policy=_WRITE_RETRY, retry_on=_retryable)
+        def record() -> None:
+            write_deltalake(
+                self._table(), row, mode="overwrite", predicate=f"load_id = {_literal(entry.load_id)}",
+                commit_properties=self._properties(entry),
+            )  # fmt: skip
 
-    def _upsert(self, table: DeltaTable, row: pa.Table, entry: LedgerEntry, *, update: bool = True) -> None:
-        properties = self._properties(entry)
-        on = "t.load_id = s.load_id"
-        merge = table.merge(row, on, source_alias="s", target_alias="t", commit_properties=properties)
-        if update:
-            merge = merge.when_matched_update_all()
-        merge.when_not_matched_insert_all().execute()
+        call_with_retry(record, policy=_WRITE_RETRY, retry_on=_retryable)
 
     def _table(self) -> DeltaTable:
         return open_table(self.uri, self._options) or create_table(self.uri, self._options, LEDGER_SCHEMA)
