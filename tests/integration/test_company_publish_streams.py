@@ -39,7 +39,7 @@ from lakehouse.core.storage import LakehouseRoot
 from lakehouse.dbt_runner import run_dbt
 from loaders.core.config import SourceConfig
 from loaders.pipeline import load_source
-from tests.helpers.loader_io import bronze, bronze_rows, fields_by_name, source_config
+from tests.helpers.loader_io import bronze, fields_by_name, source_config
 from tests.helpers.spark import SparkServer
 from tests.helpers.stream_servers import KafkaServer, MosquittoServer, MotoServer
 
@@ -180,12 +180,12 @@ def test_bronze_from_the_server_holds_the_files_business_rows(
     system: str, company: Path, files_bronze: Bronze, server_bronze: Bronze
 ) -> None:
     for spec in SYSTEMS[system].streams:
-        server_schema = bronze(server_bronze.root, system, spec.stream).schema
-        files_schema = bronze(files_bronze.root, system, spec.stream).schema
-        assert fields_by_name(server_schema) == fields_by_name(files_schema), spec.stream
+        server_table = bronze(server_bronze.root, system, spec.stream)
+        files_table = bronze(files_bronze.root, system, spec.stream)
+        assert fields_by_name(server_table.schema) == fields_by_name(files_table.schema), spec.stream
         clean, dirty = clean_and_dirty(company, system, spec.stream)
-        server_rows = Counter(business(r, system) for r in bronze_rows(server_bronze.root, system, spec.stream))
-        file_rows = Counter(business(r, system) for r in bronze_rows(files_bronze.root, system, spec.stream))
+        server_rows = Counter(business(r, system) for r in server_table.to_pylist())
+        file_rows = Counter(business(r, system) for r in files_table.to_pylist())
         assert server_rows.total() == clean > 0, spec.stream  # published twice, each message once
         missing = server_rows - file_rows
         assert not missing, f"{spec.stream}: rows from the server that the files do not hold: {list(missing)[:2]}"
