@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from lakehouse.core.errors import ConfigError
 from lakehouse.core.frequency import Frequency
-from loaders.core.protocol import SyncMode
+from loaders.core.batch import SyncMode
 from loaders.core.schema_policy import SchemaPolicy
 
 M = TypeVar("M", bound=BaseModel)

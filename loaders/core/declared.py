@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from lakehouse.core.errors import ConfigError
+from loaders.core.batch import SyncMode
 from loaders.core.bronze import RESERVED_NAMES
 from loaders.core.changes import locate
 from loaders.core.config import StreamConfig
-from loaders.core.protocol import SyncMode
 
 
 def check_declared_columns(stream: StreamConfig, data: pa.Table) -> None:

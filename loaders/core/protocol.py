@@ -17,30 +17,12 @@ after the last one is committed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-import pyarrow as pa
+from loaders.core.batch import Batch, SyncMode
+from loaders.core.config import StreamConfig
 
-if TYPE_CHECKING:
-    from loaders.core.config import StreamConfig
-
-
-class SyncMode(StrEnum):
-    FULL_REFRESH = "full_refresh"  # every load replaces the table
-    APPEND = "append"  # incremental by cursor; bronze keeps every version of a row
-    MERGE = "merge"  # incremental, upserted on the primary key
-    CDC = "cdc"  # inserts, updates and deletes, marked in `_op`
-
-
-@dataclass(frozen=True)
-class Batch:
-    data: pa.RecordBatch | pa.Table
-    cursor: str | None  # the stream's position after this batch, opaque to everyone but the stream
-    # The source itself replaced the stream's data (an Airbyte refresh: a new generation id): this batch
-    # overwrites the bronze table instead of appending, in the same commit as its cursor.
-    replace: bool = field(default=False, kw_only=True)
+__all__ = ["Batch", "Source", "Stream", "SyncMode"]
 
 
 class Stream(Protocol):

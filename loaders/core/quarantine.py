@@ -28,6 +28,7 @@ import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable
 
 from lakehouse.core.storage import LakehouseRoot
+from loaders.core.batch import Batch
 from loaders.core.delta import (
     COMMIT_RETRY,
     META_APP_ID,
@@ -39,7 +40,6 @@ from loaders.core.delta import (
     open_table,
     read_table,
 )
-from loaders.core.protocol import Batch
 from loaders.core.retry import call_with_retry
 
 QUARANTINE_SCHEMA = pa.schema(

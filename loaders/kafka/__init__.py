@@ -457,7 +457,7 @@ class _Gathered:
             "timestamp": pa.array([ms if ms >= 0 else None for _, ms in stamps], pa.int64()),
             "timestamp_type": pa.array([TIMESTAMP_TYPES.get(kind) for kind, _ in stamps], pa.string()),
             "key": _keys(pick(self.keys)),
-            "headers": _headers(pick(self.headers)),
+            "headers": headers_column(pick(self.headers)),
             "value": values,
         }
         return pa.table(columns), rejects
@@ -472,7 +472,7 @@ def _keys(keys: list[bytes | None]) -> pa.Array:
         return pa.array([k.decode("utf-8", errors="replace") if k is not None else None for k in keys], pa.string())
 
 
-def _headers(headers: list[Any]) -> pa.Array:
+def headers_column(headers: list[Any]) -> pa.Array:
     """Headers as a struct of strings, its fields in the order the messages carry them (as in the files'
     JSON), not sorted by name as Arrow's inference from dicts would: bronze gets the files' schema."""
     if not any(headers):

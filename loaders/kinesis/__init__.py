@@ -127,6 +127,24 @@ class KinesisStream:
         yield from _StreamRead(self, self.source.client(), KinesisCursor.load(cursor), stop).batches()
 
 
+def readable_shards(shards: list[dict[str, Any]], state: dict[str, str], caught_up: set[str]) -> list[dict[str, Any]]:
+    """The shards to read now: not finished, not caught up in this pass, and every parent finished (or gone).
+
+    `state` maps a shard id to the last sequence number read or `FINISHED`. After a split or a merge, a
+    child shard waits until its parents are read to their end, so a key's records stay in order.
+    """
+    known = {s["ShardId"] for s in shards}
+    out = []
+    for shard in shards:
+        sid = shard["ShardId"]
+        if state.get(sid) == FINISHED or sid in caught_up:
+            continue
+        parents = [shard.get("ParentShardId"), shard.get("AdjacentParentShardId")]
+        if all(p is None or p not in known or state.get(p) == FINISHED for p in parents):
+            out.append(shard)
+    return out
+
+
 class _StreamRead:
     def __init__(self, stream: KinesisStream, client: Any, cursor: KinesisCursor, stop: threading.Event | None) -> None:
         self.stream = stream
@@ -140,7 +158,7 @@ class _StreamRead:
         """Pass after pass over the readable shards; a load ends when none is left to read."""
         shards = self._list_shards()
         while True:
-            readable = self._readable(shards)
+            readable = readable_shards(shards, self.state, self.caught_up)
             if not readable:
                 if self.stop is None or self.stop.is_set():
                     return
@@ -151,19 +169,6 @@ class _StreamRead:
                 if self.stop is not None and self.stop.is_set():
                     return
             shards = self._list_shards()  # a finished parent opens its children; reshards appear
-
-    def _readable(self, shards: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Shards not finished whose parents are finished (or gone), not yet caught up in this pass."""
-        known = {s["ShardId"] for s in shards}
-        out = []
-        for shard in shards:
-            sid = shard["ShardId"]
-            if self.state.get(sid) == FINISHED or sid in self.caught_up:
-                continue
-            parents = [shard.get("ParentShardId"), shard.get("AdjacentParentShardId")]
-            if all(p is None or p not in known or self.state.get(p) == FINISHED for p in parents):
-                out.append(shard)
-        return out
 
     def _read_shard(self, shard: dict[str, Any]) -> Iterator[Batch]:
         """Records of one shard until it is caught up (or closed and finished)."""

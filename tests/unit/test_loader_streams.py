@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from loaders.core.messages import parse_envelopes, parse_json_objects
-from loaders.kafka import KafkaOptions, _headers, consumer_config
-from loaders.kinesis import FINISHED, _StreamRead
+from loaders.kafka import KafkaOptions, consumer_config, headers_column
+from loaders.kinesis import FINISHED, readable_shards
 
 
 def test_a_line_that_does_not_parse_is_rejected_alone_with_its_origin_and_raw_payload() -> None:
@@ -23,7 +23,7 @@ def test_a_line_that_does_not_parse_is_rejected_alone_with_its_origin_and_raw_pa
 def test_kafka_headers_keep_the_order_the_messages_carry_them_as_the_files_json_does() -> None:
     headers = [[("event_type", b"order.created"), ("content-type", b"application/json")], None, [("trace", None)]]
 
-    column = _headers(headers)
+    column = headers_column(headers)
 
     assert [field.name for field in column.type] == ["event_type", "content-type", "trace"]  # not sorted
     assert column.to_pylist()[0] == {"event_type": "order.created", "content-type": "application/json", "trace": None}
@@ -64,9 +64,7 @@ def shard(sid: str, parent: str | None = None, adjacent: str | None = None) -> d
 
 
 def readable(state: dict[str, str], shards: list[dict[str, object]]) -> list[str]:
-    read = _StreamRead.__new__(_StreamRead)
-    read.state, read.caught_up = state, set()
-    return [s["ShardId"] for s in read._readable(shards)]  # type: ignore[misc]
+    return [s["ShardId"] for s in readable_shards(shards, state, set())]
 
 
 def test_children_of_a_split_or_merge_wait_until_every_parent_is_finished() -> None:
