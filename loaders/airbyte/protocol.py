@@ -2,9 +2,12 @@
 
 A connector is an executable (`source-faker`, from its own venv, see `venv.py`) that takes a command
 and JSON files (`--config`, `--catalog`, `--state`) and prints one Airbyte message per line on stdout:
-RECORD, STATE, LOG, TRACE, SPEC, CATALOG, CONNECTION_STATUS. `ConnectorProcess` writes those files in
-a private temporary folder (mode 0600: the config holds credentials), runs the command and yields the
-messages. The process dies with its parent (PR_SET_PDEATHSIG on Linux), so a loader killed
+RECORD, STATE, LOG, TRACE, SPEC, CATALOG, CONNECTION_STATUS. `ConnectorProcess` hands those files over
+without writing them to disk, because the config holds credentials. On Linux each one is an anonymous
+in-memory file (memfd) that the connector opens as `/dev/fd/N`; it vanishes with the last process
+holding it, so a SIGKILLed load leaves nothing behind. Elsewhere they go into a private temporary
+folder (mode 0600), removed when the command ends. `ConnectorProcess` then runs the command and yields
+the messages. The process dies with its parent (PR_SET_PDEATHSIG on Linux), so a loader killed
 mid-read leaves no connector behind. A TRACE error, or a non-zero exit, becomes a `SourceError`
 carrying the connector's own message (secrets are scrubbed by the pipeline).
 """
@@ -20,6 +23,7 @@ import sys
 import tempfile
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,20 +79,22 @@ class ConnectorProcess:
         )
 
     def _messages(self, command: str, files: dict[str, Any], *, with_config: bool = True) -> Iterator[Message]:
-        with tempfile.TemporaryDirectory(prefix="airbyte-") as folder:
+        documents = {"config": self.config, **files} if with_config else files
+        with _document_paths(documents) as (paths, inherited):
             arguments = [str(self.executable), command]
-            documents = {"config": self.config, **files} if with_config else files
-            for flag, document in documents.items():
-                path = Path(folder) / f"{flag}.json"
-                path.touch(mode=0o600)
-                path.write_text(json.dumps(document))
-                arguments += [f"--{flag}", str(path)]
-            yield from self._run(arguments, command)
+            for flag, path in paths.items():
+                arguments += [f"--{flag}", path]
+            yield from self._run(arguments, command, inherited)
 
-    def _run(self, arguments: list[str], command: str) -> Iterator[Message]:
+    def _run(self, arguments: list[str], command: str, inherited: tuple[int, ...]) -> Iterator[Message]:
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, after the generator's last message
         process = subprocess.Popen(
-            arguments, stdout=subprocess.PIPE, stderr=stderr, preexec_fn=_die_with_parent, env=_connector_env()
+            arguments,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            preexec_fn=_die_with_parent,
+            env=_connector_env(),
+            pass_fds=inherited,
         )
         assert process.stdout is not None
         failure: str | None = None
@@ -116,6 +122,32 @@ class ConnectorProcess:
                 f"Airbyte connector {self.name} `{command}` failed: {detail}",
                 "check the connector's config and the error above; re-run the load to resume from the last state",
             )
+
+
+@contextmanager
+def _document_paths(documents: dict[str, Any]) -> Iterator[tuple[dict[str, str], tuple[int, ...]]]:
+    """The path the connector reads each JSON document from (`--config` and the rest), and the file
+    descriptors it must inherit for them: memfds on Linux, a private temporary folder elsewhere."""
+    if hasattr(os, "memfd_create"):
+        descriptors: dict[str, int] = {}
+        try:
+            for flag, document in documents.items():
+                descriptor = os.memfd_create(f"airbyte-{flag}", os.MFD_CLOEXEC)
+                descriptors[flag] = descriptor
+                os.write(descriptor, json.dumps(document).encode())
+            yield {flag: f"/dev/fd/{fd}" for flag, fd in descriptors.items()}, tuple(descriptors.values())
+        finally:
+            for descriptor in descriptors.values():
+                os.close(descriptor)
+        return
+    with tempfile.TemporaryDirectory(prefix="airbyte-") as folder:
+        paths = {}
+        for flag, document in documents.items():
+            path = Path(folder) / f"{flag}.json"
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(document))
+            paths[flag] = str(path)
+        yield paths, ()
 
 
 def _connector_env() -> dict[str, str]:

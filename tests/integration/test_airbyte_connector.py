@@ -258,6 +258,23 @@ def test_secrets_in_the_connector_config_are_resolved_and_never_written(tmp_path
     assert "wrong" not in (tmp_path / "counter.yml").read_text()
 
 
+def test_a_load_killed_mid_read_leaves_no_copy_of_the_connector_config(tmp_path: Path, monkeypatch) -> None:
+    """The config reaches the connector as a file, and it holds credentials: none may outlive the load."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))  # the loader's (and the connector's) temporary files go here
+    monkeypatch.setenv("COUNTER_PASSWORD", "p4ss-kept-off-disk")
+    root = new_root(tmp_path)
+    config = {"count": 400, "state_every": 25, "sleep": 0.002, "password": "${COUNTER_PASSWORD}"}
+    path = write(tmp_path, "counter", {"executable": str(COUNTER), "config": config}, [{"name": "events"}])
+
+    assert run_killed(root, path, kill_after=3)
+
+    files = [file for file in tmp_path.rglob("*") if file.is_file()]
+    assert [str(file) for file in files if b"p4ss-kept-off-disk" in file.read_bytes()] == []
+    assert 0 < len(bronze_rows(root, "counter", "events")) < 400  # the connector did read its config and ran
+
+
 def test_faker_spec_through_the_protocol(faker: Connector) -> None:
     spec = ConnectorProcess(faker.require(), {}, name=faker.name).spec()
     assert {"count", "seed", "records_per_slice"} <= set(spec["connectionSpecification"]["properties"])
