@@ -1,6 +1,8 @@
 {{
     config(
         unique_key=['source_system', 'source_record_id'],
+        pre_hook="{{ build_customer_match_keys(this ~ '__match_keys') }}",
+        post_hook="drop table if exists {{ this }}__match_keys",
     )
 }}
 
@@ -17,8 +19,13 @@
     key is derived from its anchor record, the earliest created (ties: CRM, app, shop, billing, ERP),
     so it stays the same as records are added and a rebuild gives the same keys.
 
-    The whole map is resolved on every run (a new record can merge two customers); the merge then
-    rewrites the rows whose customer changed.
+    The match keys are defined in macros/silver/customer_identity.sql. In an incremental build the
+    pre-hook writes them once into a work table (dropped by the post-hook): the label propagation below
+    reads them twelve times, and Spark would otherwise compute the scoping joins again for each read. An incremental build takes only the keys of
+    the records it must resolve again: the records loaded since the last build, and every record of a
+    customer that one of them belonged to (it may have left, splitting the customer) or now shares a
+    match key with (it may join it, or merge two). Those records form whole components, so resolving
+    them alone gives what resolving every record would; every other row of the map stays as it is.
 -#}
 
 {%- set iterations = 6 -%}
@@ -45,34 +52,24 @@ with records as (
 
 match_keys as (
 
-    select
-        record_key,
-        concat('self:', record_key) as match_key
+    {% if is_incremental() %}
+        -- written by the pre-hook: see the header
+        select
+            record_key,
+            match_key
+        from {{ this }}__match_keys
+    {% else %}
+        {{ customer_match_keys() }}
+    {% endif %}
+
+),
+
+scoped_records as (
+
+    select records.*
     from records
-
-    union all
-
-    select
-        record_key,
-        concat('email:', email) as match_key
-    from records
-    where email is not null
-
-    union all
-
-    select
-        record_key,
-        concat('app_user:', app_user_id) as match_key
-    from records
-    where app_user_id is not null
-
-    union all
-
-    select
-        record_key,
-        concat('phone:', phone, ':', last_name) as match_key
-    from records
-    where phone is not null and last_name is not null
+    left semi join match_keys
+        on records.record_key = match_keys.record_key
 
 ),
 
@@ -81,7 +78,7 @@ labels_0 as (
     select
         record_key,
         record_key as component
-    from records
+    from scoped_records
 
 ),
 
@@ -114,11 +111,11 @@ labels_0 as (
 components as (
 
     select
-        records.*,
+        scoped_records.*,
         labels_{{ iterations }}.component
-    from records
+    from scoped_records
     inner join labels_{{ iterations }}
-        on records.record_key = labels_{{ iterations }}.record_key
+        on scoped_records.record_key = labels_{{ iterations }}.record_key
 
 ),
 

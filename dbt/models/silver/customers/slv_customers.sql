@@ -14,8 +14,9 @@
     One customer across CRM, marketing, e-commerce, billing, ERP and the app database. Profile fields
     come from the most authoritative system that has them (app, shop, billing, CRM, marketing, ERP,
     legacy). Customers whose records changed since the last build (per source system: each system's
-    records newer than the newest of that system this model holds) are rebuilt from all their records;
-    a customer absorbed by a merge is removed (post-hook).
+    records newer than the newest of that system this model holds), or whose number of records in the
+    identity map changed (one left them), are rebuilt from all their records; a customer absorbed by a
+    merge is removed (post-hook).
 -#}
 
 with records as (
@@ -79,6 +80,22 @@ changed_customers as (
         left join watermarks
             on resolved.source_system = watermarks.source_system
         where watermarks.loaded_at is null or resolved._loaded_at > watermarks.loaded_at
+
+        union
+
+        -- a customer none of whose records changed, but that lost one (a changed record that no longer
+        -- matches them moved to a customer of its own)
+        select membership.customer_key
+        from (
+            select
+                customer_key,
+                count(*) as source_record_count
+            from identity_map
+            group by customer_key
+        ) as membership
+        inner join {{ this }} as current_rows
+            on membership.customer_key = current_rows.customer_key
+        where membership.source_record_count != current_rows.source_record_count
     {% endif %}
 
 ),

@@ -4,7 +4,7 @@
     Shop orders from Shopify, the system of record for web, app and partner orders; each order gets
     its customer from the identity map (the Shopify customer, or for a guest checkout the customer
     whose email it is). An order is rebuilt when Shopify changes it or when its customer key moves
-    (a customer merge), so an incremental build ends where a full refresh does.
+    (a customer merge or split), so an incremental build ends where a full refresh does.
 -#}
 
 with shopify_orders as (
@@ -36,9 +36,50 @@ customer_by_email as (
 
 ),
 
+{% if is_incremental() %}
+    changed_orders as (
+
+        select shopify_orders.order_id
+        from shopify_orders
+        {{ loaded_since_last_build('shopify_orders') }}
+
+        union
+
+        -- orders whose customer key moves: the identity map merged or split their customer since the
+        -- last build (worked out from the rows held, without reading the orders' history)
+        select current_rows.order_id
+        from {{ this }} as current_rows
+        left join identity_map as by_account
+            on
+                by_account.source_system = 'shopify.customers'
+                and by_account.source_record_id = cast(current_rows.shopify_customer_id as string)
+        left join customer_by_email as by_email
+            on current_rows.customer_email = by_email.email_hash
+        where not (coalesce(by_account.customer_key, by_email.customer_key) <=> current_rows.customer_key)
+
+    ),
+
+    orders_to_build as (
+
+        -- every version of the changed orders: the latest one is picked below
+        select shopify_orders.*
+        from shopify_orders
+        left semi join changed_orders
+            on shopify_orders.order_id = changed_orders.order_id
+
+    ),
+
+{% else %}
+    orders_to_build as (
+
+        select * from shopify_orders
+
+    ),
+
+{% endif %}
 deduplicated as (
 
-    {{ latest_version('shopify_orders', 'order_id') }}
+    {{ latest_version('orders_to_build', 'order_id') }}
 
 ),
 
@@ -88,25 +129,6 @@ resolved as (
 
 ),
 
-{% if is_incremental() %}
-    changed_orders as (
-
-        select resolved.order_id
-        from resolved
-        {{ loaded_since_last_build('resolved') }}
-
-        union
-
-        -- orders whose customer was merged into another since the last build
-        select resolved.order_id
-        from resolved
-        inner join {{ this }} as current_rows
-            on resolved.order_id = current_rows.order_id
-        where not (resolved.customer_key <=> current_rows.customer_key)
-
-    ),
-
-{% endif %}
 joined as (
 
     select
@@ -154,10 +176,6 @@ joined as (
         resolved._loaded_at
     from resolved
     {{ join_exchange_rate('resolved.currency_code', 'to_date(resolved.created_at)') }}
-    {% if is_incremental() %}
-        inner join changed_orders
-            on resolved.order_id = changed_orders.order_id
-    {% endif %}
 
 ),
 
