@@ -46,7 +46,8 @@ def imports_of(module: str) -> list[tuple[str, str | None]]:
             for alias in node.names:
                 submodule = f"{base}.{alias.name}"
                 found.append((submodule, None) if submodule in MODULES else (base, alias.name))
-    return [(owner, name) for owner, name in map(lambda item: (project_module(item[0]), item[1]), found) if owner]
+    resolved = [(project_module(imported), name) for imported, name in found]
+    return [(owner, name) for owner, name in resolved if owner]
 
 
 def project_module(dotted: str) -> str | None:

@@ -19,13 +19,13 @@
     key is derived from its anchor record, the earliest created (ties: CRM, app, shop, billing, ERP),
     so it stays the same as records are added and a rebuild gives the same keys.
 
-    The match keys are defined in macros/silver/customer_identity.sql. In an incremental build the
-    pre-hook writes them once into a work table (dropped by the post-hook): the label propagation below
-    reads them twelve times, and Spark would otherwise compute the scoping joins again for each read. An incremental build takes only the keys of
-    the records it must resolve again: the records loaded since the last build, and every record of a
-    customer that one of them belonged to (it may have left, splitting the customer) or now shares a
-    match key with (it may join it, or merge two). Those records form whole components, so resolving
-    them alone gives what resolving every record would; every other row of the map stays as it is.
+    The match keys are defined in macros/silver/customer_identity.sql. An incremental build resolves
+    only the records it must: those loaded since the last build, and every record of a customer that
+    one of them belonged to (it may have left, splitting the customer) or now shares a match key with
+    (it may join it, or merge two). Those records form whole components, so resolving them alone gives
+    what resolving every record would; every other row of the map stays as it is. Their keys are
+    written once into a work table by the pre-hook (dropped by the post-hook): the label propagation
+    below reads them twelve times, and Spark would otherwise compute the scoping joins for each read.
 -#}
 
 {%- set iterations = 6 -%}
