@@ -41,7 +41,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
 from lakehouse.core.errors import ConfigError, SourceError
-from loaders.airbyte.protocol import ConnectorProcess
+from loaders.airbyte.protocol import MAX_SECONDS_BETWEEN_MESSAGES, ConnectorProcess
 from loaders.airbyte.venv import Connector
 from loaders.core.config import SourceConfig, StreamConfig
 from loaders.core.protocol import Batch, SyncMode
@@ -61,6 +61,8 @@ class ConnectorOptions(BaseModel):
     connector: str | None = None  # airbyte-source-<name>==<version>, installed in its venv
     executable: str | None = None  # or a connector executable of your own (a path), speaking the protocol
     config: dict[str, Any] = Field(default_factory=dict)
+    # a connector that prints nothing for this long is taken for hung, stopped, and the load fails
+    max_seconds_between_messages: float = Field(default=MAX_SECONDS_BETWEEN_MESSAGES, gt=0)
 
 
 class ConnectorStreamOptions(BaseModel):
@@ -273,6 +275,7 @@ class ConnectorSource:
         self.executable = config.relative_path(options.executable) if options.executable else None
         self.label = self.connector.pin if self.connector else str(self.executable)
         self._config = options.config
+        self._max_silence = options.max_seconds_between_messages
         self._process: ConnectorProcess | None = None
         self._catalog: list[dict[str, Any]] | None = None
         self._streams = [ConnectorStream(self, stream) for stream in config.streams]
@@ -282,7 +285,9 @@ class ConnectorSource:
         if self._process is None:
             executable = self.connector.require() if self.connector else self.executable
             assert executable is not None
-            self._process = ConnectorProcess(executable, self._config, name=self.label)
+            self._process = ConnectorProcess(
+                executable, self._config, name=self.label, max_seconds_between_messages=self._max_silence
+            )
         return self._process
 
     def streams(self) -> list[ConnectorStream]:

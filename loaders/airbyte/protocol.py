@@ -10,6 +10,12 @@ folder (mode 0600), removed when the command ends. `ConnectorProcess` then runs 
 the messages. The process dies with its parent (PR_SET_PDEATHSIG on Linux), so a loader killed
 mid-read leaves no connector behind. A TRACE error, or a non-zero exit, becomes a `SourceError`
 carrying the connector's own message (secrets are scrubbed by the pipeline).
+
+A connector that prints nothing for `max_seconds_between_messages` (3 hours by default, Airbyte's own
+heartbeat limit) is taken for hung: it is killed with every process it started (it runs in a process
+group of its own) and the command fails with a `SourceError`. Without the limit a hung connector held
+the load forever: source-faker's multiprocessing pool once deadlocked in a test run, its worker waiting
+on a lock that no thread would release.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -34,6 +41,7 @@ from lakehouse.core.errors import SourceError
 log = structlog.get_logger("loaders.airbyte")
 Message = dict[str, Any]
 _STDERR_LINES = 20
+MAX_SECONDS_BETWEEN_MESSAGES = 3 * 3600.0  # as Airbyte's platform: a source silent this long is hung
 
 
 def _die_with_parent() -> None:
@@ -45,10 +53,18 @@ def _die_with_parent() -> None:
 class ConnectorProcess:
     """One connector executable; every method runs one protocol command in a fresh process."""
 
-    def __init__(self, executable: Path, config: dict[str, Any], *, name: str) -> None:
+    def __init__(
+        self,
+        executable: Path,
+        config: dict[str, Any],
+        *,
+        name: str,
+        max_seconds_between_messages: float = MAX_SECONDS_BETWEEN_MESSAGES,
+    ) -> None:
         self.executable = executable
         self.config = config
         self.name = name
+        self.max_seconds_between_messages = max_seconds_between_messages
 
     def spec(self) -> dict[str, Any]:
         return self._single("spec", "SPEC", "spec", with_config=False)
@@ -95,12 +111,13 @@ class ConnectorProcess:
             preexec_fn=_die_with_parent,
             env=_connector_env(),
             pass_fds=inherited,
+            start_new_session=True,  # its own process group: a kill reaches the processes it started
         )
         assert process.stdout is not None
         failure: str | None = None
         finished = False
         try:
-            for line in process.stdout:
+            for line in _lines(process.stdout.fileno(), self.max_seconds_between_messages, self.name, command):
                 message = _parse(line)
                 if message is None:
                     continue
@@ -110,7 +127,7 @@ class ConnectorProcess:
             finished = True
         finally:
             if not finished:  # the consumer stopped early (or failed): do not leave the connector running
-                process.kill()
+                _kill_group(process)
             code = process.wait()
             process.stdout.close()
         stderr.seek(0)
@@ -148,6 +165,40 @@ def _document_paths(documents: dict[str, Any]) -> Iterator[tuple[dict[str, str],
             path.write_text(json.dumps(document))
             paths[flag] = str(path)
         yield paths, ()
+
+
+def _lines(descriptor: int, seconds: float, name: str, command: str) -> Iterator[bytes]:
+    """The lines read from `descriptor` until its end; a `SourceError` when nothing comes for `seconds`."""
+    pending: list[bytes] = []
+    with selectors.DefaultSelector() as selector:
+        selector.register(descriptor, selectors.EVENT_READ)
+        while True:
+            if not selector.select(timeout=seconds):
+                raise SourceError(
+                    f"Airbyte connector {name} `{command}` printed nothing for {seconds:g} s and was stopped",
+                    "check that the source system answers and the connector is not hung; if it is only slow, "
+                    "raise `options.max_seconds_between_messages` in the source file; re-run the load to resume "
+                    "from the last state",
+                )
+            chunk = os.read(descriptor, 1 << 16)
+            if not chunk:
+                break
+            if b"\n" not in chunk:
+                pending.append(chunk)
+                continue
+            *complete, rest = b"".join([*pending, chunk]).split(b"\n")
+            yield from complete
+            pending = [rest] if rest else []
+    if pending:
+        yield b"".join(pending)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the connector and every process of its group (a pool's workers, a JVM it started)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # already gone, with its group
+        process.kill()
 
 
 def _connector_env() -> dict[str, str]:

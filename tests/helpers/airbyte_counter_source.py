@@ -4,13 +4,16 @@
 One stream, `events`: records `{"id": n, "value": ...}` for n in 1..count, a per-stream STATE
 message `{"offset": n}` every `state_every` records, and it resumes exactly after the offset of the
 state it is given (unlike source-faker, whose mid-sync states cannot be resumed from).
-`fail_after` makes a read fail with a TRACE error after that many records. Stdlib only.
+`fail_after` makes a read fail with a TRACE error after that many records. `hang_after` makes it
+hang after that many, waiting on a child process that sleeps (as a deadlocked worker pool would), and
+`pid_file` names the file that child writes its process id to. Stdlib only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,6 +54,9 @@ def main() -> int:
                 offset = state["stream"]["stream_state"]["offset"]
         count, every = int(config.get("count", 100)), int(config.get("state_every", 10))
         for n in range(offset + 1, count + 1):
+            if config.get("hang_after") and n > int(config["hang_after"]):
+                sleeper = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(3600)"
+                subprocess.run([sys.executable, "-c", sleeper, config["pid_file"]], check=False)
             if config.get("fail_after") and n > int(config["fail_after"]):
                 emit({"type": "TRACE", "trace": {"type": "ERROR", "emitted_at": 0, "error": {"message": "boom"}}})
                 return 1

@@ -17,6 +17,7 @@ import os
 import random
 import signal
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,8 +36,15 @@ from tests.helpers.airbyte_items_api import PIN as DECLARATIVE
 from tests.helpers.airbyte_items_api import ItemsApi, day, manifest
 from tests.helpers.loader_io import DRIVER_COMMAND, PROJECT_DIR, bronze_rows, ledger_rows
 
-FAKER = "airbyte-source-faker==7.2.1"
 COUNTER = Path(__file__).resolve().parents[1] / "helpers" / "airbyte_counter_source.py"
+FAKER = "airbyte-source-faker==7.2.1"
+# source-faker's worker pool once deadlocked in a CI run (the load then waited until pytest's timeout):
+# such a hang fails the test in two minutes instead, naming the limit.
+FAKER_SILENCE = 120
+
+
+def faker_options(config: dict[str, Any]) -> dict[str, Any]:
+    return {"connector": FAKER, "config": config, "max_seconds_between_messages": FAKER_SILENCE}
 
 
 def installed(pin: str) -> Connector:
@@ -113,7 +121,7 @@ def test_faker_streams_land_and_the_second_run_hands_faker_its_state(faker: Conn
     root = new_root(tmp_path)
     config = {"count": 40, "seed": 3, "records_per_slice": 10, "always_updated": False, "parallelism": 1}
     streams = [{"name": "users", "primary_key": ["id"]}, {"name": "purchases", "primary_key": ["id"]}]
-    source = load_source_config(write(tmp_path, "faker", {"connector": FAKER, "config": config}, streams))
+    source = load_source_config(write(tmp_path, "faker", faker_options(config), streams))
 
     first = {r.stream: r for r in load_source(root, source)}
     users = bronze_rows(root, "faker", "users")
@@ -125,7 +133,7 @@ def test_faker_streams_land_and_the_second_run_hands_faker_its_state(faker: Conn
     assert '"stream_state"' in first["users"].cursor_after
 
     config["count"] = 60
-    more = load_source_config(write(tmp_path, "faker", {"connector": FAKER, "config": config}, streams))
+    more = load_source_config(write(tmp_path, "faker", faker_options(config), streams))
     second = {r.stream: r for r in load_source(root, more, streams=["users"])}
     assert second["users"].cursor_before == first["users"].cursor_after  # the connector got the state back
     assert second["users"].rows_read == 0
@@ -180,7 +188,7 @@ def test_faker_killed_mid_read_then_rerun_leaves_every_user_once(faker: Connecto
     root = new_root(tmp_path)
     config = {"count": 60, "seed": 5, "records_per_slice": 10, "always_updated": True, "parallelism": 1}
     stream = {"name": "users", "mode": "merge", "primary_key": ["id"], "batch_rows": 7}
-    source = write(tmp_path, "faker", {"connector": FAKER, "config": config}, [stream])
+    source = write(tmp_path, "faker", faker_options(config), [stream])
 
     assert run_killed(root, source, kill_after=3)
     partial = bronze_rows(root, "faker", "users")
@@ -224,6 +232,35 @@ def test_a_failing_connector_fails_the_load_clearly_and_the_rerun_resumes(tmp_pa
     write(tmp_path, "counter", options, [{"name": "events"}])
     load_source(root, load_source_config(path))
     assert sorted(row["id"] for row in bronze_rows(root, "counter", "events")) == list(range(1, 51))
+
+
+def test_a_silent_connector_is_stopped_with_its_processes_and_the_load_fails_naming_the_limit(
+    tmp_path: Path,
+) -> None:
+    root = new_root(tmp_path)
+    pid_file = tmp_path / "sleeper.pid"
+    config = {"count": 50, "state_every": 10, "hang_after": 20, "pid_file": str(pid_file)}
+    options = {"executable": str(COUNTER), "config": config, "max_seconds_between_messages": 3}
+    path = write(tmp_path, "counter", options, [{"name": "events"}])
+    with pytest.raises(SourceError) as failure:
+        load_source(root, load_source_config(path))
+    assert "printed nothing for 3 s" in failure.value.cause
+    assert "max_seconds_between_messages" in failure.value.fix and "resume" in failure.value.fix
+    assert sorted(row["id"] for row in bronze_rows(root, "counter", "events")) == list(range(1, 21))
+    sleeper = int(pid_file.read_text())
+    deadline = time.monotonic() + 10  # SIGKILL is sent; the exit itself may take a moment
+    while running(sleeper) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running(sleeper), "the connector's own child outlived it"
+
+
+def running(pid: int) -> bool:
+    """Whether the process is alive (a killed one may stay a zombie until its new parent reaps it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
 
 
 def test_bad_configuration_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
