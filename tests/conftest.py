@@ -274,12 +274,10 @@ LONGEST_GROUPS = (
     "tests/e2e/test_slice.py",  # 117 s
     "tests/integration/test_orchestration_runs.py",  # 103 s
     "tests/integration/test_company_publish_streams.py",  # 102 s
-    # Before the loader crash tests: in the two runs where the connector tests followed them on the same
-    # worker, source-faker's pool deadlocked (see loaders/airbyte/protocol.py); the cause is not known.
-    "tests/integration/test_airbyte_connector.py",  # 71 s
     "tests/integration/test_loader_crash.py",  # 95 s
     "tests/integration/test_sql_style.py",  # 77 s
     "tests/integration/test_airbyte_saas_connectors.py",  # 71 s
+    "tests/integration/test_airbyte_connector.py",  # 71 s
     "tests/integration/test_orchestration.py",  # 67 s
     "tests/integration/test_report.py",  # 64 s
 )
