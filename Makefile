@@ -16,7 +16,7 @@ demo: install jars  ## load the bundled sources, build every dbt model, print a 
 test: install jars  ## lint, then every test suite (starts its own Spark, S3 and other servers)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 install: $(STAMP)
 

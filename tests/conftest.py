@@ -16,8 +16,8 @@ Markers are applied from the fixtures a test uses: `spark` (the Thrift server), 
 so `pytest -m "not spark"` is a fast subset. Tests marked
 `mutates_company_lakehouse` run after all the others. `make test` runs two pytest-xdist workers
 (`--dist loadgroup`): the company lakehouse's tests form one group, kept on one worker in that order,
-each other module is a group, and each goes to whichever worker is free, the longest groups first
-(`LONGEST_GROUPS`; each worker starts its own session servers).
+each other module is a group, and each goes to whichever worker is free (each worker starts its own
+session servers).
 
 Nothing here skips: when Java, the jars, a server binary is missing, the fixture fails with the
 platform's own error, which names the fix (`.ci/run` installs all of them).
@@ -250,43 +250,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # With `pytest -n N --dist loadgroup` (make test), a group runs on one worker, in this order: every
         # test of the company lakehouse (built once per session), and otherwise each module (its module-scoped
         # servers start once, and no two workers share a module's fixed names, such as the SFTP OS user).
-        item.add_marker(pytest.mark.xdist_group(_group(item, used)))
+        item.add_marker(pytest.mark.xdist_group("company" if used & COMPANY_FIXTURES else item.nodeid.split("::")[0]))
     # Tests that change the shared company lakehouse go last, so every other test sees it as built; those
     # marked `last=True` (the erasure, which leaves orders without their erased customer) after them.
     items.sort(key=_mutation_order)
-    # The long groups first (make test keeps this order: --no-loadscope-reorder), the rest as collected.
-    ranks = {group: rank for rank, group in enumerate(LONGEST_GROUPS)}
-    first_seen: dict[str, int] = {}
-    for item in items:
-        first_seen.setdefault(_group(item), len(LONGEST_GROUPS) + len(first_seen))
-    items.sort(key=lambda item: ranks.get(_group(item), first_seen[_group(item)]))
     return (yield)
-
-
-# The groups that took over a minute of a CI run (7 December 2026), longest first. A worker takes the next
-# group when it finishes one, so handing out the long ones first leaves only short ones to even out the
-# two workers' ends. pytest-xdist's own order (most tests first) sent the company group second, and the
-# workers finished 165 s apart. A group missing from the list only runs in collection order.
-LONGEST_GROUPS = (
-    "company",  # 829 s: the company lakehouse's build and every test that reads it
-    "tests/integration/test_observability.py",  # 187 s
-    "tests/integration/test_generic_tests.py",  # 179 s
-    "tests/e2e/test_slice.py",  # 117 s
-    "tests/integration/test_orchestration_runs.py",  # 103 s
-    "tests/integration/test_company_publish_streams.py",  # 102 s
-    "tests/integration/test_loader_crash.py",  # 95 s
-    "tests/integration/test_sql_style.py",  # 77 s
-    "tests/integration/test_airbyte_saas_connectors.py",  # 71 s
-    "tests/integration/test_airbyte_connector.py",  # 71 s
-    "tests/integration/test_orchestration.py",  # 67 s
-    "tests/integration/test_report.py",  # 64 s
-)
-
-
-def _group(item: pytest.Item, used: set[str] | None = None) -> str:
-    """The xdist group: the company lakehouse's tests together, otherwise the test's module."""
-    used = set(getattr(item, "fixturenames", ())) if used is None else used
-    return "company" if used & COMPANY_FIXTURES else item.nodeid.split("::")[0]
 
 
 def _mutation_order(item: pytest.Item) -> tuple[bool, bool]:
